@@ -1,0 +1,107 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/augurhq/augur/judges"
+)
+
+// Evaluate runs every metric of spec over [start, end] against src, judges
+// each and scores the run. It never fails: source errors become Error
+// results and missing data NoData results, and the score decides from there.
+func Evaluate(ctx context.Context, spec Spec, start, end time.Time, src Source) Verdict {
+	v := Verdict{Experiment: spec.Name, Window: TimeRange{Start: start, End: end}}
+	scored := make([]judges.Scored, 0, len(spec.Metrics))
+	for _, m := range spec.Metrics {
+		r := evaluateMetric(ctx, spec, m, start, end, src)
+		v.Metrics = append(v.Metrics, r)
+		scored = append(scored, judges.Scored{
+			Name:           m.Name,
+			Classification: r.Classification,
+			Weight:         m.Weight,
+			Critical:       m.Critical,
+			CriticalBreach: r.CriticalBreach,
+		})
+	}
+	s := judges.ScoreRun(scored, judges.Thresholds{Pass: spec.Thresholds.Pass, Marginal: spec.Thresholds.Marginal})
+	v.Verdict, v.Score, v.Reason = s.Outcome, s.Score, s.Reason
+	v.CompletedAt = time.Now().UTC()
+	return v
+}
+
+func evaluateMetric(ctx context.Context, spec Spec, m MetricSpec, start, end time.Time, src Source) MetricResult {
+	r := MetricResult{Name: m.Name, Judge: m.Judge.Type, Weight: m.Weight, Critical: m.Critical}
+	r.Baseline.Query = RenderQuery(m.Query, spec.Baseline)
+	r.Canary.Query = RenderQuery(m.Query, spec.Canary)
+	step := time.Duration(spec.Step)
+	baseline, errB := src.Fetch(ctx, Query{Expr: r.Baseline.Query, Start: start, End: end, Step: step})
+	canary, errC := src.Fetch(ctx, Query{Expr: r.Canary.Query, Start: start, End: end, Step: step})
+	r.Baseline = summarize(r.Baseline.Query, baseline)
+	r.Canary = summarize(r.Canary.Query, canary)
+	if errB != nil || errC != nil {
+		r.Classification = judges.Error
+		switch {
+		case errB != nil && errC != nil:
+			r.Error = fmt.Sprintf("baseline: %v; canary: %v", errB, errC)
+		case errB != nil:
+			r.Error = fmt.Sprintf("baseline: %v", errB)
+		default:
+			r.Error = fmt.Sprintf("canary: %v", errC)
+		}
+		r.Reason = "source error, not judged: " + r.Error
+		return r
+	}
+	var jr judges.MetricResult
+	switch m.Judge.Type {
+	case JudgeMannWhitney:
+		jr = judges.ClassifyMannWhitney(canary, baseline, judges.MannWhitneyConfig{
+			Direction:        m.Judge.Direction,
+			Confidence:       m.Judge.Confidence,
+			AllowedIncrease:  m.Judge.AllowedIncrease,
+			AllowedDecrease:  m.Judge.AllowedDecrease,
+			CriticalIncrease: m.Judge.CriticalIncrease,
+			CriticalDecrease: m.Judge.CriticalDecrease,
+		})
+		if mw := jr.MannWhitney; mw != nil {
+			r.Shift, r.CILow, r.CIHigh = num(mw.Estimate), num(mw.CILow), num(mw.CIHigh)
+			r.Confidence, r.PValue, r.MeanRatio = num(mw.Confidence), num(mw.PValue), num(mw.MeanRatio)
+		}
+	case JudgeThreshold:
+		jr = judges.ClassifyThreshold(canary, judges.ThresholdConfig{
+			Aggregate: m.Judge.Aggregate, Lower: m.Judge.Lower, Upper: m.Judge.Upper,
+		})
+		if t := jr.Threshold; t != nil {
+			r.Aggregate = num(t.Value)
+		}
+	default:
+		jr = judges.MetricResult{Classification: judges.Error, Reason: fmt.Sprintf("unknown judge %q", m.Judge.Type)}
+	}
+	r.Classification, r.Reason, r.CriticalBreach = jr.Classification, jr.Reason, jr.Critical
+	return r
+}
+
+func summarize(query string, xs []float64) CohortSummary {
+	s := CohortSummary{Query: query}
+	vals := make([]float64, 0, len(xs))
+	sum := 0.0
+	for _, x := range xs {
+		if x == x { // drop NaN
+			vals = append(vals, x)
+			sum += x
+		}
+	}
+	s.N = len(vals)
+	if s.N == 0 {
+		return s
+	}
+	slices.Sort(vals)
+	med := vals[s.N/2]
+	if s.N%2 == 0 {
+		med = (vals[s.N/2-1] + vals[s.N/2]) / 2
+	}
+	s.Median, s.Mean = num(med), num(sum/float64(s.N))
+	return s
+}

@@ -1,0 +1,6 @@
+// Package embedded is the analysis.Source over augur's own store: PromQL
+// range queries evaluated in process.
+//
+// It depends on a one-method interface satisfied by collector/store.Store;
+// it must not import collector, web or alerting.
+package embedded

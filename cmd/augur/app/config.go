@@ -1,0 +1,96 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/augurhq/augur/alerting/webhook"
+	"github.com/augurhq/augur/collector"
+	"github.com/augurhq/augur/collector/store"
+)
+
+// Config is the whole server configuration. Defaults live in DefaultConfig
+// and nowhere else.
+type Config struct {
+	// Listen is the HTTP listen address.
+	Listen    string           `yaml:"listen"`
+	Store     store.Config     `yaml:"store"`
+	Collector collector.Config `yaml:"collector"`
+	Webhook   webhook.Config   `yaml:"webhook"`
+	Log       LogConfig        `yaml:"log"`
+}
+
+// LogConfig configures the server's log.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// DefaultConfig returns the defaults: listen on 127.0.0.1:8080, data in
+// ./data.
+func DefaultConfig() Config {
+	return Config{
+		Listen:    "127.0.0.1:8080",
+		Store:     store.DefaultConfig(),
+		Collector: collector.DefaultConfig(),
+		Webhook:   webhook.DefaultConfig(),
+		Log:       LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// LoadConfig reads a YAML file over the defaults. Unknown fields are errors.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	// An empty file (io.EOF) means all defaults.
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Validate reports every invalid field.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.Listen) == "" {
+		errs = append(errs, errors.New("listen: must not be empty"))
+	}
+	errs = append(errs, c.Store.Validate(), c.Collector.Validate(), c.Webhook.Validate())
+	if _, err := c.Log.level(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		errs = append(errs, fmt.Errorf("log.format: want text or json, got %q", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+func (l LogConfig) level() (slog.Level, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.Level)); err != nil {
+		return 0, fmt.Errorf("log.level: want debug, info, warn or error, got %q", l.Level)
+	}
+	return lv, nil
+}
+
+// NewLogger builds the logger the config describes, writing to w.
+func (l LogConfig) NewLogger(w io.Writer) *slog.Logger {
+	lv, _ := l.level()
+	opts := &slog.HandlerOptions{Level: lv}
+	if l.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

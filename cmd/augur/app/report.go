@@ -1,0 +1,48 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/augurhq/augur/analysis"
+)
+
+// PrintVerdict writes the per-metric table and the verdict line.
+func PrintVerdict(out io.Writer, v analysis.Verdict) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "METRIC\tBASELINE median\tCANARY median\tSHIFT (CI)\tRESULT\tREASON")
+	for _, m := range v.Metrics {
+		shift := "-"
+		if m.Shift != nil {
+			shift = signed(*m.Shift)
+			if m.CILow != nil && m.CIHigh != nil {
+				conf := ""
+				if m.Confidence != nil {
+					conf = fmt.Sprintf("%g%% ", *m.Confidence*100)
+				}
+				shift += fmt.Sprintf(" (%s%s..%s)", conf, signed(*m.CILow), signed(*m.CIHigh))
+			}
+		}
+		name := m.Name
+		if m.Critical {
+			name += " (critical)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, value(m.Baseline.Median), value(m.Canary.Median),
+			shift, strings.ToUpper(string(m.Classification)), oneLine(m.Reason))
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(out, "\nverdict: %s (score %.1f): %s\n", strings.ToUpper(string(v.Verdict)), v.Score, v.Reason)
+}
+
+func value(p *float64) string {
+	if p == nil {
+		return "no data"
+	}
+	return fmt.Sprintf("%.4g", *p)
+}
+
+func signed(f float64) string { return fmt.Sprintf("%+.4g", f) }
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -1,0 +1,151 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/augurhq/augur/alerting/webhook"
+	"github.com/augurhq/augur/analysis"
+	"github.com/augurhq/augur/analysis/source/embedded"
+	"github.com/augurhq/augur/collector"
+	"github.com/augurhq/augur/collector/store"
+	"github.com/augurhq/augur/web"
+	"github.com/augurhq/augur/web/promapi"
+)
+
+// Server is a running augur: store, receivers, experiments and HTTP API.
+type Server struct {
+	cfg      Config
+	logger   *slog.Logger
+	store    *store.Store
+	manager  *analysis.Manager
+	listener net.Listener
+	http     *http.Server
+	served   chan error
+}
+
+// NewServer opens the store and binds the listen address; Start serves.
+func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	st, err := store.Open(cfg.Store, logger, reg)
+	if err != nil {
+		return nil, err
+	}
+	spans, err := collector.NewSpanMetrics(logger.With("component", "span_metrics"), st, cfg.Collector)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	hooks, err := webhook.New(cfg.Webhook, nil, logger.With("component", "webhook"))
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	mgr := analysis.NewManager(logger.With("component", "analysis"), embedded.New(st), analysis.NamedSink{Name: "webhook", Sink: hooks})
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery(), requestLog(logger))
+	r.POST("/v1/metrics", gin.WrapH(collector.NewOTLPMetricsHandler(logger, reg, st, cfg.Collector)))
+	r.POST("/v1/traces", gin.WrapH(collector.NewOTLPTracesHandler(logger, spans, cfg.Collector)))
+	r.POST("/api/v1/write", gin.WrapH(collector.NewRemoteWriteHandler(logger, reg, st, cfg.Collector)))
+	promapi.Register(r, st)
+	web.Register(r, mgr)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		mgr.Close()
+		_ = st.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	return &Server{
+		cfg: cfg, logger: logger, store: st, manager: mgr, listener: ln,
+		http:   &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second},
+		served: make(chan error, 1),
+	}, nil
+}
+
+// Start serves HTTP in the background.
+func (s *Server) Start() {
+	s.logger.Info("augur listening", "url", s.URL(), "data", s.cfg.Store.Dir)
+	go func() {
+		err := s.http.Serve(s.listener)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.served <- err
+	}()
+}
+
+// URL is the server's base URL.
+func (s *Server) URL() string { return "http://" + s.listener.Addr().String() }
+
+// Manager returns the experiment manager.
+func (s *Server) Manager() *analysis.Manager { return s.manager }
+
+// Store returns the embedded store.
+func (s *Server) Store() *store.Store { return s.store }
+
+// Shutdown stops accepting requests, lets in-flight ones and running
+// experiments finish (until ctx ends), then closes the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.manager.Close()
+	return errors.Join(err, s.store.Close())
+}
+
+// Wait returns when the HTTP server stops.
+func (s *Server) Wait() error { return <-s.served }
+
+func requestLog(logger *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		status := c.Writer.Status()
+		lvl := slog.LevelDebug
+		if status >= 400 {
+			lvl = slog.LevelWarn
+		}
+		logger.Log(c.Request.Context(), lvl, "http request", "method", c.Request.Method, "path", c.Request.URL.Path,
+			"status", status, "duration", time.Since(start))
+	}
+}
+
+// Serve runs a server until ctx ends, then shuts it down gracefully.
+func Serve(ctx context.Context, cfg Config, logOut io.Writer) error {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	logger := cfg.Log.NewLogger(logOut)
+	srv, err := NewServer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	srv.Start()
+	select {
+	case <-ctx.Done():
+	case err := <-srv.served:
+		return errors.Join(err, srv.Shutdown(context.Background()))
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

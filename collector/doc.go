@@ -1,0 +1,13 @@
+// Package collector holds augur's telemetry receivers and the derivations
+// from spans to series.
+//
+// Receivers are plain http.Handlers created with their downstream appender
+// injected: OTLP/HTTP metrics (Prometheus' own OTLP translation, so names and
+// labels follow the OpenTelemetry-to-Prometheus specification), OTLP/HTTP
+// traces (turned into RED series by SpanMetrics), and Prometheus remote-write.
+// A malformed body is answered 400 with a message naming the problem; nothing
+// already accepted is affected.
+//
+// collector may import collector/store and Prometheus' storage interfaces; it
+// must not import analysis, judges, web or alerting.
+package collector

@@ -1,0 +1,7 @@
+// Package store is augur's embedded telemetry store: a Prometheus TSDB (with
+// its write-ahead log) in the data directory, and a PromQL engine over it.
+//
+// Receivers in package collector append into it through Prometheus' storage
+// interfaces; analysis sources and the Prometheus-compatible query API read
+// from it. It must not import any other augur package.
+package store

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/util/annotations"
+)
+
+// Config configures the embedded store.
+type Config struct {
+	// Dir is the directory holding the TSDB blocks and write-ahead log.
+	Dir string `yaml:"dir" json:"dir"`
+	// Retention is how long samples are kept.
+	Retention time.Duration `yaml:"retention" json:"retention"`
+	// OutOfOrderWindow accepts samples up to this much older than the newest
+	// sample, for late and backfilled telemetry.
+	OutOfOrderWindow time.Duration `yaml:"out_of_order_window" json:"out_of_order_window"`
+	// QueryTimeout bounds one PromQL evaluation.
+	QueryTimeout time.Duration `yaml:"query_timeout" json:"query_timeout"`
+	// QueryMaxSamples bounds the samples one PromQL evaluation may load.
+	QueryMaxSamples int `yaml:"query_max_samples" json:"query_max_samples"`
+	// LookbackDelta is PromQL's staleness lookback.
+	LookbackDelta time.Duration `yaml:"lookback_delta" json:"lookback_delta"`
+}
+
+// DefaultConfig returns the defaults: data in ./data, 15 days retention, a
+// two-hour out-of-order window.
+func DefaultConfig() Config {
+	return Config{
+		Dir:              "./data",
+		Retention:        15 * 24 * time.Hour,
+		OutOfOrderWindow: 2 * time.Hour,
+		QueryTimeout:     2 * time.Minute,
+		QueryMaxSamples:  50_000_000,
+		LookbackDelta:    5 * time.Minute,
+	}
+}
+
+// Validate reports every invalid field.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Dir == "" {
+		errs = append(errs, errors.New("store.dir: must not be empty"))
+	}
+	if c.Retention <= 0 {
+		errs = append(errs, fmt.Errorf("store.retention: must be positive, got %s", c.Retention))
+	}
+	if c.OutOfOrderWindow < 0 {
+		errs = append(errs, fmt.Errorf("store.out_of_order_window: must not be negative, got %s", c.OutOfOrderWindow))
+	}
+	if c.QueryTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("store.query_timeout: must be positive, got %s", c.QueryTimeout))
+	}
+	if c.QueryMaxSamples <= 0 {
+		errs = append(errs, fmt.Errorf("store.query_max_samples: must be positive, got %d", c.QueryMaxSamples))
+	}
+	if c.LookbackDelta <= 0 {
+		errs = append(errs, fmt.Errorf("store.lookback_delta: must be positive, got %s", c.LookbackDelta))
+	}
+	return errors.Join(errs...)
+}
+
+// Store is the embedded TSDB plus a PromQL engine over it.
+type Store struct {
+	db     *tsdb.DB
+	engine *promql.Engine
+	cfg    Config
+}
+
+// Open opens (or creates) the TSDB in cfg.Dir, replaying its write-ahead log.
+func Open(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	opts := tsdb.DefaultOptions()
+	opts.RetentionDuration = cfg.Retention.Milliseconds()
+	opts.OutOfOrderTimeWindow = cfg.OutOfOrderWindow.Milliseconds()
+	db, err := tsdb.Open(cfg.Dir, logger.With("component", "tsdb"), reg, opts, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open tsdb in %s: %w", cfg.Dir, err)
+	}
+	engine := promql.NewEngine(promql.EngineOpts{
+		Logger:               logger.With("component", "promql"),
+		Reg:                  reg,
+		MaxSamples:           cfg.QueryMaxSamples,
+		Timeout:              cfg.QueryTimeout,
+		LookbackDelta:        cfg.LookbackDelta,
+		EnableAtModifier:     true,
+		EnableNegativeOffset: true,
+		NoStepSubqueryIntervalFn: func(int64) int64 {
+			return time.Minute.Milliseconds()
+		},
+	})
+	return &Store{db: db, engine: engine, cfg: cfg}, nil
+}
+
+// Close flushes and closes the TSDB.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close tsdb: %w", err)
+	}
+	return nil
+}
+
+// Appender returns a transaction for appending samples (remote-write path).
+func (s *Store) Appender(ctx context.Context) storage.Appender { return s.db.Appender(ctx) }
+
+// AppenderV2 returns a transaction for appending samples (OTLP path).
+func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 { return s.db.AppenderV2(ctx) }
+
+// Querier returns a querier over [mint, maxt] in milliseconds.
+func (s *Store) Querier(mint, maxt int64) (storage.Querier, error) { return s.db.Querier(mint, maxt) }
+
+// Engine returns the PromQL engine bound to this store.
+func (s *Store) Engine() *promql.Engine { return s.engine }
+
+// Instant evaluates a PromQL expression at ts. The returned value is a copy
+// the caller owns.
+func (s *Store) Instant(ctx context.Context, expr string, ts time.Time) (parser.Value, annotations.Annotations, error) {
+	q, err := s.engine.NewInstantQuery(ctx, s, nil, expr, ts)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer q.Close()
+	res := q.Exec(ctx)
+	if res.Err != nil {
+		return nil, res.Warnings, res.Err
+	}
+	return copyValue(res.Value), res.Warnings, nil
+}
+
+// Range evaluates a PromQL expression over [start, end] every step. The
+// returned matrix is a copy the caller owns.
+func (s *Store) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, annotations.Annotations, error) {
+	q, err := s.engine.NewRangeQuery(ctx, s, nil, expr, start, end, step)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer q.Close()
+	res := q.Exec(ctx)
+	if res.Err != nil {
+		return nil, res.Warnings, res.Err
+	}
+	m, err := res.Matrix()
+	if err != nil {
+		return nil, res.Warnings, err
+	}
+	return copyMatrix(m), res.Warnings, nil
+}
+
+// copyValue detaches a query result from the engine's pooled buffers, which
+// are recycled when the query is closed.
+func copyValue(v parser.Value) parser.Value {
+	switch v := v.(type) {
+	case promql.Matrix:
+		return copyMatrix(v)
+	case promql.Vector:
+		out := make(promql.Vector, len(v))
+		for i, smp := range v {
+			out[i] = smp
+			if smp.H != nil {
+				out[i].H = smp.H.Copy()
+			}
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+func copyMatrix(m promql.Matrix) promql.Matrix {
+	out := make(promql.Matrix, len(m))
+	for i, s := range m {
+		out[i] = promql.Series{Metric: s.Metric, Floats: slices.Clone(s.Floats)}
+		if len(s.Histograms) > 0 {
+			out[i].Histograms = make([]promql.HPoint, len(s.Histograms))
+			for j, h := range s.Histograms {
+				out[i].Histograms[j] = promql.HPoint{T: h.T, H: h.H.Copy()}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,57 @@
+package collector
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+)
+
+// NewOTLPTracesHandler returns the OTLP/HTTP traces receiver
+// (POST /v1/traces; protobuf or JSON, optionally gzip). Spans feed sm, which
+// turns them into RED series. When some spans are rejected the answer is
+// 200 with an OTLP partial success naming how many and why.
+func NewOTLPTracesHandler(logger *slog.Logger, sm *SpanMetrics, cfg Config) http.Handler {
+	logger = logger.With("receiver", "otlp_traces")
+	return limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed: use POST", http.StatusMethodNotAllowed)
+			return
+		}
+		body, mediaType, status, err := readOTLPBody(r, cfg.MaxBodyBytes)
+		if err != nil {
+			http.Error(w, "otlp traces: "+err.Error(), status)
+			return
+		}
+		req := ptraceotlp.NewExportRequest()
+		if mediaType == contentTypeJSON {
+			err = req.UnmarshalJSON(body)
+		} else {
+			err = req.UnmarshalProto(body)
+		}
+		if err != nil {
+			http.Error(w, fmt.Sprintf("otlp traces: malformed %s body: %v", mediaType, err), http.StatusBadRequest)
+			return
+		}
+		res, err := sm.Consume(r.Context(), req.Traces())
+		if err != nil {
+			logger.Error("storing span metrics failed", "err", err)
+			http.Error(w, "otlp traces: store: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		resp := ptraceotlp.NewExportResponse()
+		if res.Rejected > 0 {
+			logger.Warn("spans rejected", "rejected", res.Rejected, "reason", res.Reason)
+			resp.PartialSuccess().SetRejectedSpans(int64(res.Rejected))
+			resp.PartialSuccess().SetErrorMessage(res.Reason)
+		}
+		writeOTLPResponse(w, mediaType, func(json bool) ([]byte, error) {
+			if json {
+				return resp.MarshalJSON()
+			}
+			return resp.MarshalProto()
+		})
+	}), cfg.MaxBodyBytes)
+}
