@@ -1,8 +1,12 @@
 package collector
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
@@ -10,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 )
 
 // NewOTLPMetricsHandler returns the OTLP/HTTP metrics receiver
@@ -23,11 +28,71 @@ func NewOTLPMetricsHandler(logger *slog.Logger, reg prometheus.Registerer, app s
 	promCfg := config.DefaultConfig
 	promCfg.OTLPConfig = config.DefaultOTLPConfig
 	promCfg.OTLPConfig.PromoteResourceAttributes = cfg.ResourceAttributes
-	h := remote.NewOTLPWriteHandler(logger.With("receiver", "otlp_metrics"), reg, app,
+	prom := remote.NewOTLPWriteHandler(logger.With("receiver", "otlp_metrics"), reg, app,
 		func() config.Config { return promCfg },
 		remote.OTLPOptions{ConvertDelta: true, LookbackDelta: 5 * time.Minute})
-	return limitBody(h, cfg.MaxBodyBytes)
+	return limitBody(&otlpMetrics{prom: prom, maxBody: cfg.MaxBodyBytes}, cfg.MaxBodyBytes)
 }
+
+// otlpMetrics decodes the body itself, so that a malformed request gets a
+// 400 that names the problem and a valid one an OTLP response message, and
+// hands the decompressed body on to Prometheus' translation.
+type otlpMetrics struct {
+	prom    http.Handler
+	maxBody int64
+}
+
+func (h *otlpMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed: use POST", http.StatusMethodNotAllowed)
+		return
+	}
+	body, mediaType, status, err := readOTLPBody(r, h.maxBody)
+	if err != nil {
+		http.Error(w, "otlp metrics: "+err.Error(), status)
+		return
+	}
+	req := pmetricotlp.NewExportRequest()
+	if mediaType == contentTypeJSON {
+		err = req.UnmarshalJSON(body)
+	} else {
+		err = req.UnmarshalProto(body)
+	}
+	if err != nil {
+		http.Error(w, fmt.Sprintf("otlp metrics: malformed %s body: %v", mediaType, err), http.StatusBadRequest)
+		return
+	}
+	inner := r.Clone(r.Context())
+	inner.Body = io.NopCloser(bytes.NewReader(body))
+	inner.ContentLength = int64(len(body))
+	inner.Header.Del("Content-Encoding")
+	inner.Header.Set("Content-Type", mediaType)
+	rec := &bufferedResponse{header: http.Header{}, code: http.StatusOK}
+	h.prom.ServeHTTP(rec, inner)
+	if rec.code != http.StatusOK {
+		http.Error(w, "otlp metrics: "+strings.TrimSpace(rec.body.String()), rec.code)
+		return
+	}
+	resp := pmetricotlp.NewExportResponse()
+	writeOTLPResponse(w, mediaType, func(json bool) ([]byte, error) {
+		if json {
+			return resp.MarshalJSON()
+		}
+		return resp.MarshalProto()
+	})
+}
+
+// bufferedResponse keeps an inner handler's answer for rewriting.
+type bufferedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
 
 // NewRemoteWriteHandler returns the Prometheus remote-write receiver
 // (POST /api/v1/write), accepting remote-write 1.0 and 2.0 messages.

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs on a fresh Debian machine that has only Go.
+# Idempotent: it does nothing when everything is present.
+set -euo pipefail
+
+# Go modules (the module cache is reused when warm).
+go mod download
+
+# Debian packages the test suites use as real peers. None yet beyond Go for
+# the current suites; add them to this list (they are installed as root with
+# apt-get only when missing).
+pkgs=()
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: need root to install: ${missing[*]}" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
