@@ -163,7 +163,7 @@ func TestRemoteWriteWithPrometheusClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	client, err := remote.NewWriteClient("augur-test", &remote.ClientConfig{
-		URL:     &config_util.URL{URL: u},
+		URL:           &config_util.URL{URL: u},
 		Timeout:       model.Duration(10 * time.Second),
 		WriteProtoMsg: remoteapi.WriteV1MessageType,
 	})
