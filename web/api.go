@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/augurhq/augur/analysis"
+	"github.com/augurhq/augur/judges"
 )
 
 // Experiments is what the API needs from the experiment manager.
@@ -74,8 +75,11 @@ func (a api) get(c *gin.Context) {
 	c.JSON(http.StatusOK, e)
 }
 
-// verdictBody is the verdict endpoint's answer. While the run has not ended
-// Verdict is "pending" (not a final outcome); ?wait=30s blocks until it ends.
+// verdictBody is the verdict endpoint's answer: 200 with the verdict when the
+// analysis ran (pass, marginal, fail or inconclusive), 503 with the same body
+// when it could not analyse (error). While the run has not ended the answer
+// is 200 with verdict "pending", which is not a final outcome; ?wait=30s
+// blocks until the run ends.
 type verdictBody struct {
 	Status analysis.Status `json:"status"`
 	*analysis.Verdict
@@ -120,7 +124,13 @@ func (a api) verdict(c *gin.Context) {
 		})
 		return
 	}
-	c.JSON(http.StatusOK, verdictBody{Status: e.Status, Verdict: e.Verdict})
+	code := http.StatusOK
+	if e.Verdict.Verdict == judges.OutcomeError {
+		// The run could not analyse (a source failed): rollout controllers
+		// must count an error measurement, not a failure, so answer non-2xx.
+		code = http.StatusServiceUnavailable
+	}
+	c.JSON(code, verdictBody{Status: e.Status, Verdict: e.Verdict})
 }
 
 func notFound(c *gin.Context, err error) {

@@ -1,0 +1,83 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/augurhq/augur/analysis"
+)
+
+// The example configuration documents the defaults: it must equal them.
+func TestExampleConfigIsTheDefaults(t *testing.T) {
+	cfg, err := LoadConfig("../../../deploy/examples/augur.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig()
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("example config differs from defaults:\n got %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestExampleSpecParses(t *testing.T) {
+	f, err := os.Open("../../../deploy/examples/checkout-canary.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := analysis.ParseSpec(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Metrics) != 3 || !s.Metrics[1].Critical {
+		t.Errorf("unexpected example spec: %+v", s)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name, body, wantErr string
+		check               func(Config) bool
+	}{
+		{"empty file is defaults", "", "", func(c Config) bool { return reflect.DeepEqual(c, DefaultConfig()) }},
+		{"override keeps other defaults", "listen: 127.0.0.1:9999\nstore:\n  dir: /tmp/x\n", "", func(c Config) bool {
+			return c.Listen == "127.0.0.1:9999" && c.Store.Dir == "/tmp/x" && c.Store.Retention == DefaultConfig().Store.Retention
+		}},
+		{"unknown field", "listen: x\nlisten_port: 3\n", "listen_port", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(p, []byte(tt.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := LoadConfig(p)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("err %v, want mention of %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !tt.check(c) {
+				t.Errorf("got %+v, %v", c, err)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	c := DefaultConfig()
+	c.Listen = ""
+	c.Log.Level = "loud"
+	c.Log.Format = "xml"
+	c.Webhook.Attempts = 0
+	err := c.Validate()
+	for _, want := range []string{"listen:", "log.level", "log.format", "webhook.attempts"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want mention of %q", err, want)
+		}
+	}
+}
