@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/otlptranslator"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
@@ -63,6 +64,9 @@ func NewSpanMetrics(logger *slog.Logger, app storage.Appendable, cfg Config) (*S
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	// The same label naming as Prometheus' default OTLP translation, so span
+	// series and OTLP metrics of one resource carry identical labels.
+	//lint:ignore SA1019 kept until Prometheus' OTLP default drops it too.
 	namer := otlptranslator.LabelNamer{UnderscoreLabelSanitization: true, PreserveMultipleUnderscores: true}
 	sm := &SpanMetrics{app: app, cfg: cfg.SpanMetrics, logger: logger, series: map[string]*redState{}}
 	for _, a := range cfg.ResourceAttributes {
@@ -139,16 +143,22 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var undo []func() // restores the series state if the commit fails
 	for _, key := range keys {
 		obs := groups[key]
 		st := s.series[key]
 		fresh := st == nil
 		if fresh {
 			st = &redState{base: bases[key], buckets: make([]float64, len(s.cfg.Buckets)+1), lastT: math.MinInt64}
+		} else {
+			prev := *st
+			prev.buckets = append([]float64(nil), st.buckets...)
+			undo = append(undo, func() { *st = prev })
 		}
 		n, err := s.appendGroup(app, st, obs, fresh)
 		if n > 0 && fresh {
 			s.series[key] = st
+			undo = append(undo, func() { delete(s.series, key) })
 		}
 		res.Accepted += n
 		if err != nil {
@@ -156,6 +166,9 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 		}
 	}
 	if err := app.Commit(); err != nil {
+		for _, f := range undo {
+			f()
+		}
 		return ConsumeResult{Rejected: res.Accepted + res.Rejected}, fmt.Errorf("commit span metrics: %w", err)
 	}
 	if len(reasons) > 0 {
@@ -209,7 +222,7 @@ func (s *SpanMetrics) appendGroup(app storage.Appender, st *redState, obs []obse
 func (s *SpanMetrics) appendState(app storage.Appender, st *redState, t int64) error {
 	add := func(name string, v float64, extra ...string) error {
 		b := labels.NewBuilder(st.base)
-		b.Set(labels.MetricName, name)
+		b.Set(model.MetricNameLabel, name)
 		for k := 0; k+1 < len(extra); k += 2 {
 			b.Set(extra[k], extra[k+1])
 		}

@@ -185,8 +185,10 @@ func ParseTime(s string) (time.Time, error) {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return time.Time{}, fmt.Errorf("cannot parse %q to a valid timestamp", s)
 		}
+		// Round the fraction to milliseconds, as Prometheus does: float64
+		// cannot hold 1700000000.001 exactly, and PromQL truncates to ms.
 		sec, frac := math.Modf(f)
-		return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), nil
+		return time.Unix(int64(sec), int64(math.Round(frac*1e3))*int64(time.Millisecond)).UTC(), nil
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
