@@ -2,5 +2,6 @@
 // range queries evaluated in process.
 //
 // It depends on a one-method interface satisfied by collector/store.Store;
-// it must not import collector, web or alerting.
+// it must not import collector, web or alerting (its tests use the real
+// store).
 package embedded
