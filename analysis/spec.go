@@ -141,7 +141,8 @@ func (s Spec) Validate() error {
 	if strings.TrimSpace(s.Name) == "" {
 		add("name", "must not be empty")
 	}
-	for field, sel := range map[string]string{"baseline": s.Baseline, "canary": s.Canary} {
+	for _, c := range []struct{ field, sel string }{{"baseline", s.Baseline}, {"canary", s.Canary}} {
+		field, sel := c.field, c.sel
 		if strings.TrimSpace(sel) == "" {
 			add(field, "must not be empty: give label matchers such as service_version=\"v1\"")
 			continue
