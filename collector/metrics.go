@@ -2,7 +2,6 @@ package collector
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -43,24 +42,9 @@ type otlpMetrics struct {
 }
 
 func (h *otlpMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed: use POST", http.StatusMethodNotAllowed)
-		return
-	}
-	body, mediaType, status, err := readOTLPBody(r, h.maxBody)
-	if err != nil {
-		http.Error(w, "otlp metrics: "+err.Error(), status)
-		return
-	}
 	req := pmetricotlp.NewExportRequest()
-	if mediaType == contentTypeJSON {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
-		http.Error(w, fmt.Sprintf("otlp metrics: malformed %s body: %v", mediaType, err), http.StatusBadRequest)
+	body, mediaType, ok := decodeOTLP(w, r, h.maxBody, "otlp metrics", req)
+	if !ok {
 		return
 	}
 	inner := r.Clone(r.Context())

@@ -50,6 +50,38 @@ func readOTLPBody(r *http.Request, limit int64) (body []byte, mediaType string, 
 	return body, mediaType, http.StatusOK, nil
 }
 
+// otlpMessage is a pdata export request (or response) of any signal.
+type otlpMessage interface {
+	UnmarshalProto([]byte) error
+	UnmarshalJSON([]byte) error
+}
+
+// decodeOTLP reads and decodes one OTLP/HTTP request into msg, answering
+// the client itself (405, 413, 415 or 400 naming the problem) when it
+// cannot. signal prefixes error messages ("otlp traces").
+func decodeOTLP(w http.ResponseWriter, r *http.Request, limit int64, signal string, msg otlpMessage) (body []byte, mediaType string, ok bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed: use POST", http.StatusMethodNotAllowed)
+		return nil, "", false
+	}
+	body, mediaType, status, err := readOTLPBody(r, limit)
+	if err != nil {
+		http.Error(w, signal+": "+err.Error(), status)
+		return nil, "", false
+	}
+	if mediaType == contentTypeJSON {
+		err = msg.UnmarshalJSON(body)
+	} else {
+		err = msg.UnmarshalProto(body)
+	}
+	if err != nil {
+		http.Error(w, fmt.Sprintf("%s: malformed %s body: %v", signal, mediaType, err), http.StatusBadRequest)
+		return nil, "", false
+	}
+	return body, mediaType, true
+}
+
 // writeOTLPResponse answers in the request's encoding, as OTLP/HTTP requires.
 func writeOTLPResponse(w http.ResponseWriter, mediaType string, marshal func(json bool) ([]byte, error)) {
 	b, err := marshal(mediaType == contentTypeJSON)

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -15,24 +14,9 @@ import (
 func NewOTLPTracesHandler(logger *slog.Logger, sm *SpanMetrics, cfg Config) http.Handler {
 	logger = logger.With("receiver", "otlp_traces")
 	return limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed: use POST", http.StatusMethodNotAllowed)
-			return
-		}
-		body, mediaType, status, err := readOTLPBody(r, cfg.MaxBodyBytes)
-		if err != nil {
-			http.Error(w, "otlp traces: "+err.Error(), status)
-			return
-		}
 		req := ptraceotlp.NewExportRequest()
-		if mediaType == contentTypeJSON {
-			err = req.UnmarshalJSON(body)
-		} else {
-			err = req.UnmarshalProto(body)
-		}
-		if err != nil {
-			http.Error(w, fmt.Sprintf("otlp traces: malformed %s body: %v", mediaType, err), http.StatusBadRequest)
+		_, mediaType, ok := decodeOTLP(w, r, cfg.MaxBodyBytes, "otlp traces", req)
+		if !ok {
 			return
 		}
 		res, err := sm.Consume(r.Context(), req.Traces())
