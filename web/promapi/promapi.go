@@ -79,7 +79,7 @@ func (h handler) query(c *gin.Context) {
 		execError(c, err)
 		return
 	}
-	ok(c, queryData{ResultType: v.Type(), Result: v}, annots)
+	success(c, queryData{ResultType: v.Type(), Result: v}, annots)
 }
 
 func (h handler) queryRange(c *gin.Context) {
@@ -126,7 +126,7 @@ func (h handler) queryRange(c *gin.Context) {
 		execError(c, err)
 		return
 	}
-	ok(c, queryData{ResultType: parser.ValueTypeMatrix, Result: m}, annots)
+	success(c, queryData{ResultType: parser.ValueTypeMatrix, Result: m}, annots)
 }
 
 func withTimeout(c *gin.Context) (context.Context, context.CancelFunc, error) {
@@ -143,7 +143,7 @@ func withTimeout(c *gin.Context) (context.Context, context.CancelFunc, error) {
 	return ctx, cancel, nil
 }
 
-func ok(c *gin.Context, data any, annots annotations.Annotations) {
+func success(c *gin.Context, data any, annots annotations.Annotations) {
 	warns, infos := annots.AsStrings("", 10, 10)
 	c.JSON(http.StatusOK, response{Status: "success", Data: data, Warnings: warns, Infos: infos})
 }

@@ -66,6 +66,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	r.POST("/v1/traces", gin.WrapH(collector.NewOTLPTracesHandler(logger, spans, cfg.Collector)))
 	r.POST("/api/v1/write", gin.WrapH(collector.NewRemoteWriteHandler(logger, reg, st, cfg.Collector)))
 	promapi.Register(r, st)
+	promapi.RegisterMetadata(r, st)
 	web.Register(r, mgr)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 
