@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 
 	"github.com/augurhq/augur/collector/store"
+	"github.com/augurhq/augur/collector/store/storetest"
 )
 
 // selectSeries evaluates expr at ts and returns the resulting vector.
@@ -120,7 +121,7 @@ func TestOTLPMetricsHandler(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st := openStore(t)
+			st := storetest.Open(t)
 			cfg := DefaultConfig()
 			cfg.ResourceAttributes = []string{"service.name", "service.version"}
 			cfg.MaxBodyBytes = 16 << 10
@@ -254,7 +255,7 @@ func TestRemoteWriteHandler(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st := openStore(t)
+			st := storetest.Open(t)
 			srv := httptest.NewServer(NewRemoteWriteHandler(discardLogger(), prometheus.NewRegistry(), st, DefaultConfig()))
 			defer srv.Close()
 			req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(string(tc.body)))

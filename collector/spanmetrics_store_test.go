@@ -7,28 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/promql"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/augurhq/augur/collector/store"
+	"github.com/augurhq/augur/collector/store/storetest"
 )
-
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	cfg := store.DefaultConfig()
-	cfg.Dir = t.TempDir()
-	st, err := store.Open(cfg, discardLogger(), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
-	return st
-}
 
 // instant evaluates expr at ts and returns the value per service_version
 // label (or "" when the result has no such label).
@@ -52,7 +36,7 @@ func instant(t *testing.T, st *store.Store, expr string, ts time.Time) map[strin
 // TestSpanMetricsPromQL stores spans of two versions in a real TSDB, in
 // several batches, and checks what PromQL makes of the derived series.
 func TestSpanMetricsPromQL(t *testing.T) {
-	st := openStore(t)
+	st := storetest.Open(t)
 	sm := newSpanMetrics(t, st, testConfig(0.01, 0.025, 0.05, 0.1, 0.25))
 
 	// v1: 100 spans, one every 500 ms over 50 s; durations 40× 5 ms,

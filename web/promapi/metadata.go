@@ -84,6 +84,21 @@ func (h metadataHandler) parse(c *gin.Context, needMatch bool) (lookup, bool) {
 	return l, true
 }
 
+// open parses the parameters and opens a querier over their time range; it
+// answers the client itself when it cannot.
+func (h metadataHandler) open(c *gin.Context, needMatch bool) (lookup, storage.Querier, bool) {
+	l, ok := h.parse(c, needMatch)
+	if !ok {
+		return l, nil, false
+	}
+	q, err := h.md.Querier(l.mint, l.maxt)
+	if err != nil {
+		execError(c, err)
+		return l, nil, false
+	}
+	return l, q, true
+}
+
 func (h metadataHandler) labelNames(c *gin.Context) {
 	h.strings(c, func(q storage.Querier, l lookup, ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
 		return q.LabelNames(c.Request.Context(), &storage.LabelHints{Limit: l.limit}, ms...)
@@ -104,13 +119,8 @@ func (h metadataHandler) labelValues(c *gin.Context) {
 // strings answers the union of a lookup over every match[] set (or one
 // unfiltered lookup without match[]), sorted and de-duplicated.
 func (h metadataHandler) strings(c *gin.Context, get func(storage.Querier, lookup, []*labels.Matcher) ([]string, annotations.Annotations, error)) {
-	l, ok := h.parse(c, false)
+	l, q, ok := h.open(c, false)
 	if !ok {
-		return
-	}
-	q, err := h.md.Querier(l.mint, l.maxt)
-	if err != nil {
-		execError(c, err)
 		return
 	}
 	defer q.Close()
@@ -141,13 +151,8 @@ func (h metadataHandler) strings(c *gin.Context, get func(storage.Querier, looku
 }
 
 func (h metadataHandler) series(c *gin.Context) {
-	l, ok := h.parse(c, true)
+	l, q, ok := h.open(c, true)
 	if !ok {
-		return
-	}
-	q, err := h.md.Querier(l.mint, l.maxt)
-	if err != nil {
-		execError(c, err)
 		return
 	}
 	defer q.Close()

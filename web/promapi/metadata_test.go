@@ -3,8 +3,6 @@ package promapi_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,23 +11,16 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 
-	"github.com/augurhq/augur/collector/store"
+	"github.com/augurhq/augur/collector/store/storetest"
 	"github.com/augurhq/augur/web/promapi"
 )
 
 // TestMetadataAgainstStore checks labels, label values and series over the
 // real store, as Grafana's query editor calls them.
 func TestMetadataAgainstStore(t *testing.T) {
-	cfg := store.DefaultConfig()
-	cfg.Dir = t.TempDir()
-	st, err := store.Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	const early, late = int64(1700000000000), int64(1700003600000)
 	app := st.Appender(context.Background())
 	for _, s := range []struct {

@@ -2,33 +2,20 @@ package promapi_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"testing"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 
-	"github.com/augurhq/augur/collector/store"
+	"github.com/augurhq/augur/collector/store/storetest"
 	"github.com/augurhq/augur/web/promapi"
 )
 
 // TestAgainstStore serves the API over augur's real embedded store.
 func TestAgainstStore(t *testing.T) {
-	cfg := store.DefaultConfig()
-	cfg.Dir = t.TempDir()
-	st, err := store.Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
+	st := storetest.Open(t)
 
 	const base = int64(1700000000000) // ms
 	app := st.Appender(context.Background())

@@ -3,20 +3,17 @@ package embedded
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/augurhq/augur/analysis"
-	"github.com/augurhq/augur/collector/store"
+	"github.com/augurhq/augur/collector/store/storetest"
 )
 
 type rangerFunc func(ctx context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, annotations.Annotations, error)
@@ -26,13 +23,7 @@ func (f rangerFunc) Range(ctx context.Context, expr string, start, end time.Time
 }
 
 func TestFetchFromStore(t *testing.T) {
-	cfg := store.DefaultConfig()
-	cfg.Dir = t.TempDir()
-	st, err := store.Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	start := time.Now().Add(-10 * time.Minute).Truncate(time.Minute)
 	app := st.Appender(context.Background())
 	for _, pod := range []string{"a", "b"} {
