@@ -12,10 +12,6 @@ import (
 // is empty after dropping NaN values. Test for it with errors.Is.
 var ErrNoData = errors.New("no data")
 
-// MethodAsymptotic names the normal approximation with tie and continuity
-// correction; it is the only method so far.
-const MethodAsymptotic = "asymptotic"
-
 // MannWhitneyResult is the outcome of a Mann–Whitney U test of canary x
 // against baseline y, with the Hodges–Lehmann shift and its interval.
 //
@@ -35,7 +31,7 @@ type MannWhitneyResult struct {
 	Z float64
 	// PValue is two-sided, asymptotic, tie- and continuity-corrected.
 	PValue float64
-	Method string
+	Method Method
 
 	// Estimate is the Hodges–Lehmann shift: the exact median of all x_i − y_j.
 	Estimate float64

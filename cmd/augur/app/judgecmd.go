@@ -90,7 +90,7 @@ func JudgeMannWhitney(out io.Writer, stdin io.Reader, baselinePath, canaryPath s
 	j := mannWhitneyJSON{Test: "mannwhitney", Alternative: "two-sided", Confidence: confidence,
 		Classification: string(res.Classification), Reason: res.Reason}
 	if mw := res.MannWhitney; mw != nil {
-		j.NBaseline, j.NCanary, j.Method = mw.NBaseline, mw.NCanary, mw.Method
+		j.NBaseline, j.NCanary, j.Method = mw.NBaseline, mw.NCanary, string(mw.Method)
 		j.U, j.PValue, j.HLEstimate = finite(mw.U), finite(mw.PValue), finite(mw.Estimate)
 		j.CILow, j.CIHigh, j.CLES, j.MeanRatio = finite(mw.CILow), finite(mw.CIHigh), finite(mw.CLES), finite(mw.MeanRatio)
 	}
