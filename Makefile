@@ -7,7 +7,7 @@ LDFLAGS     := -X github.com/augurhq/augur/cmd/augur/app.Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all build demo demo-healthy test test-race lint fmt vet staticcheck bench deps clean
+.PHONY: all build demo demo-healthy test test-race lint fmt vet staticcheck bench bench-scipy refdata deps clean
 
 all: build
 
@@ -49,6 +49,19 @@ staticcheck:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Regenerates the judges' reference vectors from scipy and R (Debian's
+# python3-scipy and r-base-core, installed here when missing). The JSON is
+# committed, so `make test` needs neither.
+refdata:
+	@REFDATA=1 scripts/deps.sh
+	cd judges/testdata && for f in gen_*.R; do [ -e "$$f" ] && Rscript "$$f"; done; \
+	for f in gen_*.py; do [ -e "$$f" ] && /usr/bin/python3 "$$f"; done
+
+# Times the same data with scipy and augur and prints the ratio.
+bench-scipy: build
+	@REFDATA=1 scripts/deps.sh
+	/usr/bin/python3 scripts/bench_scipy.py
 
 clean:
 	rm -rf bin

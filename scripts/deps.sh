@@ -10,6 +10,10 @@ go mod download
 # the current suites; add them to this list (they are installed as root with
 # apt-get only when missing).
 pkgs=()
+# Reference data and scipy comparisons (make refdata, make bench-scipy).
+if [ "${REFDATA:-}" = 1 ]; then
+	pkgs+=(python3-scipy python3-numpy r-base-core)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,6 +24,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
+	apt-get update -qq || true
 	apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
