@@ -32,7 +32,8 @@ const (
 	// NoDataFail counts the metric as failing, like High or Low.
 	NoDataFail NoDataPolicy = "fail"
 	// NoDataIgnore drops the metric from the score, as if it were not
-	// configured. A run whose metrics are all dropped is inconclusive.
+	// configured. A run whose metrics are all dropped is inconclusive. A
+	// critical metric is never dropped: ignore acts as inconclusive on it.
 	NoDataIgnore NoDataPolicy = "ignore"
 )
 
@@ -47,7 +48,7 @@ type Scored struct {
 	// group like any other. Without groups every metric is in group "".
 	Group string
 	// NoDataPolicy applies when Classification is NoData; "" means
-	// inconclusive.
+	// inconclusive. On a Critical metric ignore acts as inconclusive.
 	NoDataPolicy NoDataPolicy
 	// MustHaveDataBreach is MetricResult.MustHaveDataBreach: the metric has
 	// no data although it must. It counts as failing and fails the run.
@@ -283,8 +284,10 @@ func validateScored(metrics []Scored, groupWeights map[string]float64) error {
 	return errors.Join(errs...)
 }
 
+// policyOf is the effective no-data policy: "" is inconclusive, and a
+// critical metric is never ignored (it would pass a run without its data).
 func policyOf(m Scored) NoDataPolicy {
-	if m.NoDataPolicy == "" {
+	if m.NoDataPolicy == "" || m.NoDataPolicy == NoDataIgnore && m.Critical {
 		return NoDataInconclusive
 	}
 	return m.NoDataPolicy

@@ -138,6 +138,8 @@ func TestScoreGroups(t *testing.T) {
 			OutcomeError, 100, "error in y; score 50.0..100.0 depending on the metrics without a verdict"},
 		{"best case across groups still fails", []Scored{m("a", "x", High), m("a", "y", NoData), m("b", "z", Low)}, nil,
 			OutcomeFail, 0, "best-case score 25.0 < marginal 75 even if y passed: a group 0 (x high), b group 0 (z low)"},
+		{"critical metric is never ignored", []Scored{m("a", "x", Pass), crit(policy(m("b", "y", NoData), NoDataIgnore))}, nil,
+			OutcomeInconclusive, 100, "no data for y; score 50.0..100.0 depending on them"},
 		{"critical metric with no data under policy fail", []Scored{m("a", "x", Pass), crit(policy(m("b", "y", NoData), NoDataFail))}, nil,
 			OutcomeFail, 0, "critical failure: y nodata → fail (critical metric)"},
 		{"critical metric in error is an error, not a pass", []Scored{m("a", "x", Pass), m("a", "w", Pass), crit(m("b", "y", Error))}, nil,
