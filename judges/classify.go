@@ -356,11 +356,11 @@ func classifyShift(res *MetricResult, mw MannWhitneyResult, cfg MannWhitneyConfi
 	}
 	if res.Critical {
 		if effectOK {
-			b := cfg.CriticalIncrease
+			limit := cfg.CriticalIncrease
 			if res.Classification == Low {
-				b = cfg.CriticalDecrease
+				limit = cfg.CriticalDecrease
 			}
-			res.Reason += "; critical: beyond " + strings.TrimPrefix(show(b, res.Classification == Low), "mean ")
+			res.Reason += "; critical: beyond " + strings.TrimPrefix(show(limit, res.Classification == Low), "mean ")
 		} else {
 			res.Reason += "; critical bound counts as breached"
 		}

@@ -58,7 +58,9 @@ type ThresholdResult struct {
 
 	// Relative is set when the bounds are ratios to the baseline; then
 	// Ratio (as defined on ThresholdConfig.Relative) was compared with them,
-	// and Baseline is the baseline's aggregate over BaselineN values.
+	// and Baseline is the baseline's aggregate over BaselineN values. Ratio
+	// is NaN when the baseline's aggregate admits no ratio (the result is
+	// then Error).
 	Relative                      bool
 	Baseline, Ratio               float64
 	BaselineN, BaselineDroppedNaN int
