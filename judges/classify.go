@@ -33,24 +33,76 @@ const (
 	DefaultConfidence      = 0.98
 	DefaultAllowedIncrease = 1.0
 	DefaultAllowedDecrease = 1.0
+	// DefaultAllowedCLES is the default AllowedIncrease and AllowedDecrease
+	// with EffectMeasure cles: 0.5 is "no effect", so the gate is open.
+	DefaultAllowedCLES = 0.5
+)
+
+// EffectMeasure is the effect size the allowed and critical bounds of the
+// Mann–Whitney judge apply to (Kayenta's effectSize.measure).
+type EffectMeasure string
+
+// Effect measures.
+const (
+	// MeasureMeanRatio is canary mean / baseline mean (the default).
+	MeasureMeanRatio EffectMeasure = "meanRatio"
+	// MeasureCLES is the common-language effect size U/(nm): the
+	// probability that a random canary value exceeds a random baseline
+	// value, ties counting one half; 0.5 means no effect.
+	MeasureCLES EffectMeasure = "cles"
 )
 
 // MannWhitneyConfig configures ClassifyMannWhitney. Zero values take the
-// defaults: Direction Either, Confidence 0.98, AllowedIncrease and
-// AllowedDecrease 1.0, no critical bounds.
+// defaults: Direction Either, Confidence 0.98, NaNStrategy remove, Outliers
+// keep (OutlierFactor 3), EffectMeasure meanRatio, AllowedIncrease and
+// AllowedDecrease 1.0 (0.5 with cles), no critical bounds, MustHaveData off.
 type MannWhitneyConfig struct {
 	Direction Direction
 	// Confidence of the interval used to classify, in (0, 1).
 	Confidence float64
-	// AllowedIncrease is the mean-ratio effect size (canary mean / baseline
-	// mean) that a significant increase must reach to count as High.
+
+	// NaNStrategy is remove (drop NaN observations) or replace (NaN → 0),
+	// applied to both cohorts before the test.
+	NaNStrategy NaNStrategy
+	// Outliers is keep or remove. With remove, each cohort loses the values
+	// outside its fences min(P1, Q1 − k·IQR) and max(P99, Q3 + k·IQR), with
+	// k = OutlierFactor and type-7 percentiles, after the NaN strategy and
+	// before the test. MetricResult.Removed counts them.
+	Outliers OutlierStrategy
+	// OutlierFactor is k above, > 0 and finite (default 3).
+	OutlierFactor float64
+
+	// EffectMeasure selects the effect size that the four bounds below
+	// apply to: meanRatio (default) or cles.
+	//
+	// With meanRatio the bounds are ratios of the means, > 0: a significant
+	// increase is High only if mean(canary)/mean(baseline) ≥ AllowedIncrease
+	// (1.1 = at least +10%), a significant decrease is Low only if the ratio
+	// ≤ AllowedDecrease (0.9 = at least −10%); the defaults 1.0 let every
+	// significant change through.
+	//
+	// With cles the bounds are CLES values: AllowedIncrease in [0.5, 1]
+	// (High needs CLES ≥ it), AllowedDecrease in (0, 0.5] (Low needs
+	// CLES ≤ it), CriticalIncrease in [AllowedIncrease, 1] and
+	// CriticalDecrease in (0, AllowedDecrease]. The defaults 0.5 let every
+	// significant change through. A zero field takes its default, so a CLES
+	// bound of exactly 0 cannot be asked for (any tiny positive value
+	// behaves the same on real samples).
+	EffectMeasure EffectMeasure
+	// AllowedIncrease is the effect size a significant increase must reach
+	// to count as High.
 	AllowedIncrease float64
-	// AllowedDecrease is the mean ratio at or below which a significant
+	// AllowedDecrease is the effect size at or below which a significant
 	// decrease counts as Low.
 	AllowedDecrease float64
-	// CriticalIncrease and CriticalDecrease (0 = unset) are mean ratios
+	// CriticalIncrease and CriticalDecrease (0 = unset) are effect sizes
 	// beyond which a High or Low sets MetricResult.Critical.
 	CriticalIncrease, CriticalDecrease float64
+
+	// MustHaveData makes an empty cohort a failure of the metric: the
+	// classification stays NoData but MetricResult.MustHaveDataBreach is set,
+	// and the scorer fails the run on it.
+	MustHaveData bool
 }
 
 // withDefaults fills the zero fields.
@@ -61,11 +113,27 @@ func (c MannWhitneyConfig) withDefaults() MannWhitneyConfig {
 	if c.Confidence == 0 {
 		c.Confidence = DefaultConfidence
 	}
+	if c.NaNStrategy == "" {
+		c.NaNStrategy = NaNRemove
+	}
+	if c.Outliers == "" {
+		c.Outliers = OutliersKeep
+	}
+	if c.OutlierFactor == 0 {
+		c.OutlierFactor = DefaultOutlierFactor
+	}
+	if c.EffectMeasure == "" {
+		c.EffectMeasure = MeasureMeanRatio
+	}
+	inc, dec := DefaultAllowedIncrease, DefaultAllowedDecrease
+	if c.EffectMeasure == MeasureCLES {
+		inc, dec = DefaultAllowedCLES, DefaultAllowedCLES
+	}
 	if c.AllowedIncrease == 0 {
-		c.AllowedIncrease = DefaultAllowedIncrease
+		c.AllowedIncrease = inc
 	}
 	if c.AllowedDecrease == 0 {
-		c.AllowedDecrease = DefaultAllowedDecrease
+		c.AllowedDecrease = dec
 	}
 	return c
 }
@@ -82,6 +150,32 @@ func (c MannWhitneyConfig) Validate() error {
 	if !(c.Confidence > 0 && c.Confidence < 1) {
 		errs = append(errs, fmt.Errorf("invalid Confidence %v: outside (0, 1)", c.Confidence))
 	}
+	switch c.NaNStrategy {
+	case NaNRemove, NaNReplace:
+	default:
+		errs = append(errs, fmt.Errorf("invalid NaNStrategy %q: want remove or replace", c.NaNStrategy))
+	}
+	switch c.Outliers {
+	case OutliersKeep, OutliersRemove:
+	default:
+		errs = append(errs, fmt.Errorf("invalid Outliers %q: want keep or remove", c.Outliers))
+	}
+	if !(c.OutlierFactor > 0) || math.IsInf(c.OutlierFactor, 0) {
+		errs = append(errs, fmt.Errorf("invalid OutlierFactor %v: must be > 0 and finite", c.OutlierFactor))
+	}
+	switch c.EffectMeasure {
+	case MeasureMeanRatio:
+		errs = append(errs, c.validateMeanRatioBounds()...)
+	case MeasureCLES:
+		errs = append(errs, c.validateCLESBounds()...)
+	default:
+		errs = append(errs, fmt.Errorf("invalid EffectMeasure %q: want meanRatio or cles", c.EffectMeasure))
+	}
+	return errors.Join(errs...)
+}
+
+func (c MannWhitneyConfig) validateMeanRatioBounds() []error {
+	var errs []error
 	positive := func(name string, v float64, optional bool) bool {
 		if optional && v == 0 {
 			return false
@@ -100,7 +194,32 @@ func (c MannWhitneyConfig) Validate() error {
 	if positive("CriticalDecrease", c.CriticalDecrease, true) && c.CriticalDecrease > c.AllowedDecrease {
 		errs = append(errs, fmt.Errorf("invalid CriticalDecrease %v: above AllowedDecrease %v", c.CriticalDecrease, c.AllowedDecrease))
 	}
-	return errors.Join(errs...)
+	return errs
+}
+
+func (c MannWhitneyConfig) validateCLESBounds() []error {
+	var errs []error
+	// in reports whether v lies in [lo, hi] (lo excluded when open).
+	in := func(name string, v, lo, hi float64, open bool, interval string) {
+		if v > hi || v < lo || (open && v == lo) || math.IsNaN(v) {
+			errs = append(errs, fmt.Errorf("invalid %s %v: CLES bound outside %s", name, v, interval))
+		}
+	}
+	in("AllowedIncrease", c.AllowedIncrease, 0.5, 1, false, "[0.5, 1]")
+	in("AllowedDecrease", c.AllowedDecrease, 0, 0.5, true, "(0, 0.5]")
+	if c.CriticalIncrease != 0 {
+		in("CriticalIncrease", c.CriticalIncrease, 0.5, 1, false, "[0.5, 1]")
+		if c.CriticalIncrease < c.AllowedIncrease {
+			errs = append(errs, fmt.Errorf("invalid CriticalIncrease %v: below AllowedIncrease %v", c.CriticalIncrease, c.AllowedIncrease))
+		}
+	}
+	if c.CriticalDecrease != 0 {
+		in("CriticalDecrease", c.CriticalDecrease, 0, 0.5, true, "(0, 0.5]")
+		if c.CriticalDecrease > c.AllowedDecrease {
+			errs = append(errs, fmt.Errorf("invalid CriticalDecrease %v: above AllowedDecrease %v", c.CriticalDecrease, c.AllowedDecrease))
+		}
+	}
+	return errs
 }
 
 // MetricResult is the verdict on one metric with the statistics behind it.
@@ -108,36 +227,62 @@ type MetricResult struct {
 	Classification Classification
 	// Critical is set when a critical bound was breached.
 	Critical bool
+	// MustHaveDataBreach is set when a cohort is empty although the metric
+	// must have data; Classification is NoData. The scorer fails the run.
+	MustHaveDataBreach bool
 	// Reason is one line for humans.
-	Reason      string
+	Reason string
+	// Removed counts the observations dropped before judging (NaN,
+	// outliers); Replaced the NaN observations replaced by 0.
+	Removed     Removed
+	Replaced    Replaced
 	MannWhitney *MannWhitneyResult
 	Threshold   *ThresholdResult
 }
 
 // ClassifyMannWhitney compares canary with baseline by Kayenta's rule with
-// its defects fixed. With the confidence interval [lo, hi] of the
-// Hodges–Lehmann shift e and tolerance b = ¼·|e|:
+// its defects fixed. First NaN observations are removed or replaced by 0 and,
+// if configured, outliers are removed from each cohort (see
+// MannWhitneyConfig). Then, with the confidence interval [lo, hi] of the
+// Hodges–Lehmann shift e and tolerance b = ¼·|e|, and the effect size of
+// cfg.EffectMeasure:
 //
-//   - High if increases are harmful, lo > b and the mean ratio ≥ AllowedIncrease;
-//   - Low if decreases are harmful, hi < −b and the mean ratio ≤ AllowedDecrease;
+//   - High if increases are harmful, lo > b and the effect ≥ AllowedIncrease;
+//   - Low if decreases are harmful, hi < −b and the effect ≤ AllowedDecrease;
 //   - Pass otherwise, including a significant change in the harmless direction.
 //
 // When the mean ratio is undefined (or the baseline mean is negative) the
-// effect-size gate is skipped and the reason says so; a critical bound then
-// counts as breached by any High/Low, since the size cannot be bounded.
-// An empty (or all-NaN) cohort is NoData; a NaN statistic or an invalid
-// configuration is Error, never Pass.
+// mean-ratio gate is skipped and the reason says so; a critical bound then
+// counts as breached by any High/Low, since the size cannot be bounded. CLES
+// is always defined once the test ran.
+// An empty (or all-NaN, with remove) cohort is NoData, with
+// MustHaveDataBreach when cfg.MustHaveData; a NaN statistic or an invalid
+// configuration is Error, never Pass. The reason ends with the counts of
+// removed or replaced observations when there are any.
 func ClassifyMannWhitney(canary, baseline []float64, cfg MannWhitneyConfig) MetricResult {
 	if err := cfg.Validate(); err != nil {
 		return MetricResult{Classification: Error, Reason: "Mann–Whitney config: " + oneLine(err)}
 	}
 	cfg = cfg.withDefaults()
-	mw, err := MannWhitney(canary, baseline, cfg.Confidence)
+	var res MetricResult
+	x, nanX, outX := cleanCohort(canary, cfg.NaNStrategy, cfg.Outliers, cfg.OutlierFactor)
+	y, nanY, outY := cleanCohort(baseline, cfg.NaNStrategy, cfg.Outliers, cfg.OutlierFactor)
+	res.Removed.OutliersCanary, res.Removed.OutliersBaseline = outX, outY
+	if cfg.NaNStrategy == NaNReplace {
+		res.Replaced = Replaced{NaNCanary: nanX, NaNBaseline: nanY}
+	} else {
+		res.Removed.NaNCanary, res.Removed.NaNBaseline = nanX, nanY
+	}
+	mw, err := MannWhitney(x, y, cfg.Confidence)
+	mw.DroppedNaNCanary, mw.DroppedNaNBaseline = res.Removed.NaNCanary, res.Removed.NaNBaseline
 	// Statistics are attached only when the test ran: a result without
 	// data carries none, rather than zeros that read like measurements.
-	var res MetricResult
 	if errors.Is(err, ErrNoData) {
 		res.Classification, res.Reason = NoData, noDataReason(mw)
+		if cfg.MustHaveData {
+			res.MustHaveDataBreach = true
+			res.Reason += "; the metric must have data: fails the run"
+		}
 		return res
 	}
 	if err != nil {
@@ -153,56 +298,100 @@ func ClassifyMannWhitney(canary, baseline []float64, cfg MannWhitneyConfig) Metr
 		}
 		return res
 	}
+	classifyShift(&res, mw, cfg)
+	if note := res.cleaningNote(); note != "" {
+		res.Reason += "; " + note
+	}
+	return res
+}
 
+// classifyShift applies the decision rule to a valid test result.
+func classifyShift(res *MetricResult, mw MannWhitneyResult, cfg MannWhitneyConfig) {
 	e, lo, hi := mw.Estimate, mw.CILow, mw.CIHigh
 	b := 0.25 * math.Abs(e)
 	higher := lo > b || lo == math.Inf(1)
 	lower := hi < -b || hi == math.Inf(-1)
-	ratioOK := !math.IsNaN(mw.MeanRatio) && mw.BaselineMean >= 0
 	head := shiftSummary(mw) + ": "
+
+	// effect is the configured effect size; show renders it ("mean +18%",
+	// "CLES 0.83") and bound renders a bound of it.
+	effect, effectOK, skipNote := mw.MeanRatio, !math.IsNaN(mw.MeanRatio) && mw.BaselineMean >= 0, mw.MeanRatioNote
+	show := func(v float64, down bool) string { return "mean " + ratioPct(v, down) }
+	bound := ratioPct
+	if cfg.EffectMeasure == MeasureCLES {
+		effect, effectOK = mw.CLES, true
+		show = func(v float64, _ bool) string { return "CLES " + fmtNum(v) }
+		bound = func(v float64, _ bool) string { return fmtNum(v) }
+	}
 
 	switch {
 	case higher && cfg.Direction == Decrease:
 		res.Classification, res.Reason = Pass, head+"canary higher (harmless)"
 	case lower && cfg.Direction == Increase:
 		res.Classification, res.Reason = Pass, head+"canary lower (harmless)"
-	case higher && !ratioOK:
+	case higher && !effectOK:
 		res.Classification = High
-		res.Reason = head + "canary higher; effect-size gate skipped (" + mw.MeanRatioNote + ")"
+		res.Reason = head + "canary higher; effect-size gate skipped (" + skipNote + ")"
 		res.Critical = cfg.CriticalIncrease != 0
-	case higher && mw.MeanRatio >= cfg.AllowedIncrease:
+	case higher && effect >= cfg.AllowedIncrease:
 		res.Classification = High
-		res.Reason = head + "canary higher, mean " + ratioPct(mw.MeanRatio, false) + " beyond allowed " + ratioPct(cfg.AllowedIncrease, false)
-		res.Critical = cfg.CriticalIncrease != 0 && mw.MeanRatio >= cfg.CriticalIncrease
+		res.Reason = head + "canary higher, " + show(effect, false) + " beyond allowed " + bound(cfg.AllowedIncrease, false)
+		res.Critical = cfg.CriticalIncrease != 0 && effect >= cfg.CriticalIncrease
 	case higher:
 		res.Classification = Pass
-		res.Reason = head + "canary higher but mean " + ratioPct(mw.MeanRatio, false) + " within allowed " + ratioPct(cfg.AllowedIncrease, false)
-	case lower && !ratioOK:
+		res.Reason = head + "canary higher but " + show(effect, false) + " within allowed " + bound(cfg.AllowedIncrease, false)
+	case lower && !effectOK:
 		res.Classification = Low
-		res.Reason = head + "canary lower; effect-size gate skipped (" + mw.MeanRatioNote + ")"
+		res.Reason = head + "canary lower; effect-size gate skipped (" + skipNote + ")"
 		res.Critical = cfg.CriticalDecrease != 0
-	case lower && mw.MeanRatio <= cfg.AllowedDecrease:
+	case lower && effect <= cfg.AllowedDecrease:
 		res.Classification = Low
-		res.Reason = head + "canary lower, mean " + ratioPct(mw.MeanRatio, true) + " beyond allowed " + ratioPct(cfg.AllowedDecrease, true)
-		res.Critical = cfg.CriticalDecrease != 0 && mw.MeanRatio <= cfg.CriticalDecrease
+		res.Reason = head + "canary lower, " + show(effect, true) + " beyond allowed " + bound(cfg.AllowedDecrease, true)
+		res.Critical = cfg.CriticalDecrease != 0 && effect <= cfg.CriticalDecrease
 	case lower:
 		res.Classification = Pass
-		res.Reason = head + "canary lower but mean " + ratioPct(mw.MeanRatio, true) + " within allowed " + ratioPct(cfg.AllowedDecrease, true)
+		res.Reason = head + "canary lower but " + show(effect, true) + " within allowed " + bound(cfg.AllowedDecrease, true)
 	default:
 		res.Classification, res.Reason = Pass, head+"no significant difference"
 	}
 	if res.Critical {
-		if ratioOK {
-			bound := cfg.CriticalIncrease
+		if effectOK {
+			limit := cfg.CriticalIncrease
 			if res.Classification == Low {
-				bound = cfg.CriticalDecrease
+				limit = cfg.CriticalDecrease
 			}
-			res.Reason += "; critical: beyond " + ratioPct(bound, res.Classification == Low)
+			res.Reason += "; critical: beyond " + strings.TrimPrefix(show(limit, res.Classification == Low), "mean ")
 		} else {
 			res.Reason += "; critical bound counts as breached"
 		}
 	}
-	return res
+}
+
+// cleaningNote summarises Removed and Replaced, or "" when all are 0, e.g.
+// "NaN removed: canary 2; outliers removed: canary 3, baseline 1".
+func (r MetricResult) cleaningNote() string {
+	pair := func(what string, c, b int) string {
+		switch {
+		case c > 0 && b > 0:
+			return fmt.Sprintf("%s: canary %d, baseline %d", what, c, b)
+		case c > 0:
+			return fmt.Sprintf("%s: canary %d", what, c)
+		case b > 0:
+			return fmt.Sprintf("%s: baseline %d", what, b)
+		}
+		return ""
+	}
+	var parts []string
+	for _, p := range []string{
+		pair("NaN removed", r.Removed.NaNCanary, r.Removed.NaNBaseline),
+		pair("NaN replaced by 0", r.Replaced.NaNCanary, r.Replaced.NaNBaseline),
+		pair("outliers removed", r.Removed.OutliersCanary, r.Removed.OutliersBaseline),
+	} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // nanStatistic names the first test statistic that is NaN, or "".
