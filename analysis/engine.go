@@ -19,21 +19,24 @@ func Evaluate(ctx context.Context, spec Spec, start, end time.Time, src Source) 
 		r := evaluateMetric(ctx, spec, m, start, end, src)
 		v.Metrics = append(v.Metrics, r)
 		scored = append(scored, judges.Scored{
-			Name:           m.Name,
-			Classification: r.Classification,
-			Weight:         m.Weight,
-			Critical:       m.Critical,
-			CriticalBreach: r.CriticalBreach,
+			Name:               m.Name,
+			Classification:     r.Classification,
+			Weight:             m.Weight,
+			Critical:           m.Critical,
+			CriticalBreach:     r.CriticalBreach,
+			Group:              m.Group,
+			NoDataPolicy:       m.NoData,
+			MustHaveDataBreach: r.MustHaveDataBreach,
 		})
 	}
-	s := judges.ScoreRun(scored, judges.Thresholds{Pass: spec.Thresholds.Pass, Marginal: spec.Thresholds.Marginal})
+	s := judges.ScoreGroups(scored, judges.Thresholds{Pass: spec.Thresholds.Pass, Marginal: spec.Thresholds.Marginal}, spec.GroupWeights)
 	v.Verdict, v.Score, v.Reason = s.Outcome, s.Score, s.Reason
 	v.CompletedAt = time.Now().UTC()
 	return v
 }
 
 func evaluateMetric(ctx context.Context, spec Spec, m MetricSpec, start, end time.Time, src Source) MetricResult {
-	r := MetricResult{Name: m.Name, Judge: m.Judge.Type, Weight: m.Weight, Critical: m.Critical}
+	r := MetricResult{Name: m.Name, Judge: m.Judge.Type, Weight: m.Weight, Critical: m.Critical, Group: m.Group}
 	r.Baseline.Query = RenderQuery(m.Query, spec.Baseline)
 	r.Canary.Query = RenderQuery(m.Query, spec.Canary)
 	step := time.Duration(spec.Step)
@@ -57,22 +60,17 @@ func evaluateMetric(ctx context.Context, spec Spec, m MetricSpec, start, end tim
 	var jr judges.MetricResult
 	switch m.Judge.Type {
 	case JudgeMannWhitney:
-		jr = judges.ClassifyMannWhitney(canary, baseline, judges.MannWhitneyConfig{
-			Direction:        m.Judge.Direction,
-			Confidence:       m.Judge.Confidence,
-			AllowedIncrease:  m.Judge.AllowedIncrease,
-			AllowedDecrease:  m.Judge.AllowedDecrease,
-			CriticalIncrease: m.Judge.CriticalIncrease,
-			CriticalDecrease: m.Judge.CriticalDecrease,
-		})
+		jr = judges.ClassifyMannWhitney(canary, baseline, m.mannWhitneyConfig())
 		if mw := jr.MannWhitney; mw != nil {
 			r.Shift, r.CILow, r.CIHigh = num(mw.Estimate), num(mw.CILow), num(mw.CIHigh)
 			r.Confidence, r.PValue, r.MeanRatio = num(mw.Confidence), num(mw.PValue), num(mw.MeanRatio)
 		}
 	case JudgeThreshold:
-		jr = judges.ClassifyThreshold(canary, judges.ThresholdConfig{
-			Aggregate: m.Judge.Aggregate, Lower: m.Judge.Lower, Upper: m.Judge.Upper,
-		})
+		if m.Judge.Relative {
+			jr = judges.ClassifyThresholdRelative(canary, baseline, m.thresholdConfig())
+		} else {
+			jr = judges.ClassifyThreshold(canary, m.thresholdConfig())
+		}
 		if t := jr.Threshold; t != nil {
 			r.Aggregate = num(t.Value)
 		}
@@ -80,6 +78,7 @@ func evaluateMetric(ctx context.Context, spec Spec, m MetricSpec, start, end tim
 		jr = judges.MetricResult{Classification: judges.Error, Reason: fmt.Sprintf("unknown judge %q", m.Judge.Type)}
 	}
 	r.Classification, r.Reason, r.CriticalBreach = jr.Classification, jr.Reason, jr.Critical
+	r.MustHaveDataBreach = jr.MustHaveDataBreach
 	return r
 }
 

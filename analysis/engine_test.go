@@ -131,6 +131,72 @@ func TestEvaluateMetricDetails(t *testing.T) {
 	}
 }
 
+// TestEvaluateGroupsAndPolicies: group weights, no-data policies and
+// relative thresholds reach the judges.
+func TestEvaluateGroupsAndPolicies(t *testing.T) {
+	base := normal(1, 60, 100, 5)
+	src := fakeSource{fetch: func(q Query) ([]float64, error) {
+		switch {
+		case strings.Contains(q.Expr, "m_empty") && strings.Contains(q.Expr, `v="2"`):
+			return nil, nil
+		case strings.Contains(q.Expr, "m_worse") && strings.Contains(q.Expr, `v="2"`):
+			return normal(3, 60, 130, 5), nil
+		case strings.Contains(q.Expr, `v="2"`):
+			return normal(2, 60, 100, 5), nil
+		}
+		return base, nil
+	}}
+	grouped := func(name, group string) MetricSpec {
+		m := mwMetric(name, false)
+		m.Group = group
+		return m
+	}
+	upper := 1.1
+	relative := MetricSpec{Name: "rel", Query: "m_worse_rel{${cohort}}", Group: "latency",
+		Judge: JudgeSpec{Type: JudgeThreshold, Aggregate: "p90", Upper: &upper, Relative: true}}
+	tests := []struct {
+		name    string
+		metrics []MetricSpec
+		weights map[string]float64
+		want    judges.Outcome
+		score   float64
+	}{
+		{"heavier healthy group outweighs a failing one", []MetricSpec{grouped("ok", "errors"), grouped("worse", "latency")},
+			map[string]float64{"errors": 3, "latency": 1}, judges.OutcomeMarginal, 75},
+		{"equal weights by default", []MetricSpec{grouped("ok", "errors"), grouped("worse", "latency")},
+			nil, judges.OutcomeFail, 50},
+		{"no data with policy fail fails", []MetricSpec{mwMetric("ok", false), func() MetricSpec {
+			m := mwMetric("empty", false)
+			m.NoData = judges.NoDataFail
+			return m
+		}()}, nil, judges.OutcomeFail, 50},
+		{"no data with policy ignore passes on the rest", []MetricSpec{mwMetric("ok", false), func() MetricSpec {
+			m := mwMetric("empty", false)
+			m.NoData = judges.NoDataIgnore
+			return m
+		}()}, nil, judges.OutcomePass, 100},
+		{"must have data fails", []MetricSpec{mwMetric("ok", false), func() MetricSpec {
+			m := mwMetric("empty", false)
+			m.MustHaveData = true
+			return m
+		}()}, nil, judges.OutcomeFail, 50},
+		{"relative threshold: p90 +30% above the allowed +10%", []MetricSpec{relative}, nil, judges.OutcomeFail, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := testSpec(tt.metrics...)
+			spec.GroupWeights = tt.weights
+			if err := spec.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			v := Evaluate(context.Background(), spec, time.Unix(0, 0), time.Unix(3600, 0), src)
+			if v.Verdict != tt.want || v.Score != tt.score {
+				t.Errorf("verdict %s score %.1f (%s), want %s %.1f", v.Verdict, v.Score, v.Reason, tt.want, tt.score)
+			}
+		})
+	}
+}
+
 func deref(p *float64) any {
 	if p == nil {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -33,7 +34,10 @@ type Spec struct {
 	Step       Duration       `yaml:"step,omitempty" json:"step,omitempty"`
 	Thresholds ScoreThreshold `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
 	Metrics    []MetricSpec   `yaml:"metrics" json:"metrics"`
-	Webhooks   []string       `yaml:"webhooks,omitempty" json:"webhooks,omitempty"`
+	// GroupWeights weighs the metric groups in the score (Kayenta's
+	// classifier.groupWeights). Empty: every group weighs the same.
+	GroupWeights map[string]float64 `yaml:"group_weights,omitempty" json:"group_weights,omitempty"`
+	Webhooks     []string           `yaml:"webhooks,omitempty" json:"webhooks,omitempty"`
 }
 
 // Window is the time range analysed: Start and End, or a Duration ending
@@ -58,6 +62,13 @@ type MetricSpec struct {
 	Judge    JudgeSpec `yaml:"judge" json:"judge"`
 	Weight   float64   `yaml:"weight,omitempty" json:"weight,omitempty"`
 	Critical bool      `yaml:"critical,omitempty" json:"critical,omitempty"`
+	// Group is the metric's group for scoring; "" is a group of its own.
+	Group string `yaml:"group,omitempty" json:"group,omitempty"`
+	// NoData says what missing data means: inconclusive (default), fail or
+	// ignore.
+	NoData judges.NoDataPolicy `yaml:"no_data,omitempty" json:"no_data,omitempty"`
+	// MustHaveData fails the run when a cohort has no data.
+	MustHaveData bool `yaml:"must_have_data,omitempty" json:"must_have_data,omitempty"`
 }
 
 // Judge types.
@@ -76,10 +87,19 @@ type JudgeSpec struct {
 	AllowedDecrease  float64          `yaml:"allowed_decrease,omitempty" json:"allowed_decrease,omitempty"`
 	CriticalIncrease float64          `yaml:"critical_increase,omitempty" json:"critical_increase,omitempty"`
 	CriticalDecrease float64          `yaml:"critical_decrease,omitempty" json:"critical_decrease,omitempty"`
+	// EffectMeasure is meanRatio (default) or cles for the effect-size bounds.
+	EffectMeasure judges.EffectMeasure `yaml:"effect_measure,omitempty" json:"effect_measure,omitempty"`
+	// NaNStrategy is remove (default) or replace (NaN → 0).
+	NaNStrategy judges.NaNStrategy `yaml:"nan_strategy,omitempty" json:"nan_strategy,omitempty"`
+	// Outliers is keep (default) or remove (IQR fences, OutlierFactor·IQR).
+	Outliers      judges.OutlierStrategy `yaml:"outliers,omitempty" json:"outliers,omitempty"`
+	OutlierFactor float64                `yaml:"outlier_factor,omitempty" json:"outlier_factor,omitempty"`
 	// threshold
 	Aggregate string   `yaml:"aggregate,omitempty" json:"aggregate,omitempty"`
 	Lower     *float64 `yaml:"lower,omitempty" json:"lower,omitempty"`
 	Upper     *float64 `yaml:"upper,omitempty" json:"upper,omitempty"`
+	// Relative makes lower and upper ratios to the baseline's aggregate.
+	Relative bool `yaml:"relative,omitempty" json:"relative,omitempty"`
 }
 
 // ParseSpec decodes a YAML or JSON spec strictly (unknown fields are
@@ -168,8 +188,25 @@ func (s Spec) Validate() error {
 		add("metrics", "at least one metric is required")
 	}
 	names := map[string]bool{}
+	groups := map[string]bool{}
 	for i, m := range s.Metrics {
 		errs = append(errs, m.validate(fmt.Sprintf("metrics[%d]", i), names)...)
+		groups[m.Group] = true
+	}
+	if len(s.GroupWeights) > 0 {
+		for g, w := range s.GroupWeights {
+			if !(w > 0) || math.IsInf(w, 0) {
+				add("group_weights."+g, "must be a positive number, got %g", w)
+			}
+			if !groups[g] {
+				add("group_weights."+g, "no metric is in group %q", g)
+			}
+		}
+		for i, m := range s.Metrics {
+			if _, ok := s.GroupWeights[m.Group]; !ok {
+				add(fmt.Sprintf("metrics[%d].group", i), "group %q has no weight in group_weights", m.Group)
+			}
+		}
 	}
 	for i, w := range s.Webhooks {
 		u, err := url.Parse(w)
@@ -215,6 +252,11 @@ func (m MetricSpec) validate(field string, names map[string]bool) []error {
 	if m.Weight < 0 {
 		add("weight", "must be positive, got %g", m.Weight)
 	}
+	switch m.NoData {
+	case "", judges.NoDataInconclusive, judges.NoDataFail, judges.NoDataIgnore:
+	default:
+		add("no_data", "must be inconclusive, fail or ignore, got %q", m.NoData)
+	}
 	j := m.Judge
 	switch j.Type {
 	case JudgeMannWhitney:
@@ -225,20 +267,19 @@ func (m MetricSpec) validate(field string, names map[string]bool) []error {
 		}
 		if j.Confidence <= 0 || j.Confidence >= 1 {
 			add("judge.confidence", "must be within (0, 1), got %g", j.Confidence)
-		}
-		if j.AllowedIncrease < 0 || j.AllowedDecrease < 0 || j.CriticalIncrease < 0 || j.CriticalDecrease < 0 {
-			add("judge", "effect-size bounds (mean ratios) must not be negative")
-		}
-		if j.Aggregate != "" || j.Lower != nil || j.Upper != nil {
-			add("judge", "aggregate, lower and upper belong to the threshold judge")
-		}
-	case JudgeThreshold:
-		tc := judges.ThresholdConfig{Aggregate: j.Aggregate, Lower: j.Lower, Upper: j.Upper}
-		if err := tc.Validate(); err != nil {
+		} else if err := m.mannWhitneyConfig().Validate(); err != nil {
 			add("judge", "%v", err)
 		}
-		if j.Direction != "" || j.AllowedIncrease != 0 || j.AllowedDecrease != 0 || j.CriticalIncrease != 0 || j.CriticalDecrease != 0 || j.Confidence != 0 {
-			add("judge", "direction, confidence and effect sizes belong to the mannwhitney judge")
+		if j.Aggregate != "" || j.Lower != nil || j.Upper != nil || j.Relative {
+			add("judge", "aggregate, lower, upper and relative belong to the threshold judge")
+		}
+	case JudgeThreshold:
+		if err := m.thresholdConfig().Validate(); err != nil {
+			add("judge", "%v", err)
+		}
+		if j.Direction != "" || j.AllowedIncrease != 0 || j.AllowedDecrease != 0 || j.CriticalIncrease != 0 || j.CriticalDecrease != 0 ||
+			j.Confidence != 0 || j.EffectMeasure != "" || j.NaNStrategy != "" || j.Outliers != "" || j.OutlierFactor != 0 {
+			add("judge", "direction, confidence, effect sizes, nan_strategy and outliers belong to the mannwhitney judge")
 		}
 	case "":
 		add("judge.type", "must be set: mannwhitney or threshold")
@@ -246,6 +287,28 @@ func (m MetricSpec) validate(field string, names map[string]bool) []error {
 		add("judge.type", "unknown judge %q: want mannwhitney or threshold", j.Type)
 	}
 	return errs
+}
+
+func (m MetricSpec) mannWhitneyConfig() judges.MannWhitneyConfig {
+	j := m.Judge
+	return judges.MannWhitneyConfig{
+		Direction:        j.Direction,
+		Confidence:       j.Confidence,
+		AllowedIncrease:  j.AllowedIncrease,
+		AllowedDecrease:  j.AllowedDecrease,
+		CriticalIncrease: j.CriticalIncrease,
+		CriticalDecrease: j.CriticalDecrease,
+		EffectMeasure:    j.EffectMeasure,
+		NaNStrategy:      j.NaNStrategy,
+		Outliers:         j.Outliers,
+		OutlierFactor:    j.OutlierFactor,
+		MustHaveData:     m.MustHaveData,
+	}
+}
+
+func (m MetricSpec) thresholdConfig() judges.ThresholdConfig {
+	j := m.Judge
+	return judges.ThresholdConfig{Aggregate: j.Aggregate, Lower: j.Lower, Upper: j.Upper, Relative: j.Relative, MustHaveData: m.MustHaveData}
 }
 
 // RenderQuery substitutes a cohort's label matchers into a query template.

@@ -90,7 +90,21 @@ func TestParseSpecInvalidNamesField(t *testing.T) {
 		{"bad direction", func(s string) string { return strings.Replace(s, "direction: increase", "direction: up", 1) }, []string{"metrics[0].judge.direction"}},
 		{"threshold field on mannwhitney", func(s string) string {
 			return strings.Replace(s, "direction: increase}", "direction: increase, upper: 3}", 1)
-		}, []string{"metrics[0].judge: aggregate, lower and upper belong to the threshold judge"}},
+		}, []string{"metrics[0].judge: aggregate, lower, upper and relative belong to the threshold judge"}},
+		{"unknown no-data policy", func(s string) string {
+			return strings.Replace(s, "  - name: memory\n", "  - name: memory\n    no_data: shrug\n", 1)
+		}, []string{`metrics[1].no_data: must be inconclusive, fail or ignore, got "shrug"`}},
+		{"unknown nan strategy", func(s string) string {
+			return strings.Replace(s, "direction: increase}", "direction: increase, nan_strategy: guess}", 1)
+		}, []string{"metrics[0].judge:", "guess"}},
+		{"mannwhitney option on threshold", func(s string) string {
+			return strings.Replace(s, "upper: 5e8}", "upper: 5e8, outliers: remove}", 1)
+		}, []string{"metrics[1].judge: direction, confidence, effect sizes, nan_strategy and outliers belong to the mannwhitney judge"}},
+		{"group weight for an unknown group", func(s string) string { return s + "group_weights: {latency: 1}\n" },
+			[]string{`group_weights.latency: no metric is in group "latency"`, `metrics[0].group: group "" has no weight`}},
+		{"non-positive group weight", func(s string) string {
+			return strings.Replace(s, "  - name: memory\n", "  - name: memory\n    group: mem\n", 1) + "group_weights: {mem: 0, \"\": 1}\n"
+		}, []string{"group_weights.mem: must be a positive number"}},
 		{"threshold without bounds", func(s string) string { return strings.Replace(s, ", upper: 5e8", "", 1) }, []string{"metrics[1].judge"}},
 		{"bad webhook", func(s string) string { return strings.Replace(s, "http://127.0.0.1:9/hook", "ftp://x", 1) }, []string{"webhooks[0]"}},
 		{"marginal above pass", func(s string) string { return s + "thresholds: {pass: 50, marginal: 80}\n" }, []string{"thresholds.marginal"}},

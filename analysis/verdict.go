@@ -38,8 +38,11 @@ type MetricResult struct {
 	Weight         float64               `json:"weight"`
 	Critical       bool                  `json:"critical"`
 	CriticalBreach bool                  `json:"critical_breach"`
-	Baseline       CohortSummary         `json:"baseline"`
-	Canary         CohortSummary         `json:"canary"`
+	Group          string                `json:"group,omitempty"`
+	// MustHaveDataBreach: a cohort had no data and the metric must have it.
+	MustHaveDataBreach bool          `json:"must_have_data_breach,omitempty"`
+	Baseline           CohortSummary `json:"baseline"`
+	Canary             CohortSummary `json:"canary"`
 	// Mann–Whitney: Hodges–Lehmann shift (canary − baseline) and its CI.
 	Shift      *float64 `json:"shift,omitempty"`
 	CILow      *float64 `json:"ci_low,omitempty"`
