@@ -46,7 +46,7 @@ func TestMannWhitneyReference(t *testing.T) {
 	confidence, cases := loadReference(t)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			r, err := MannWhitney(c.X, c.Y, confidence)
+			r, err := MannWhitneyTest(c.X, c.Y, MannWhitneyOptions{Method: MethodAsymptotic, Confidence: confidence})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +65,7 @@ func TestMannWhitneyReference(t *testing.T) {
 			x, _ := sortedClean(c.X)
 			y, _ := sortedClean(c.Y)
 			rk := mergeRanks(x, y)
-			if kL, kU := ciRanks(len(x), len(y), rk.tiesX, rk.tiesY, confidence); kL != c.KLow || kU != c.KHigh {
+			if kL, kU := ciRanks(len(x), len(y), rk.tiesX, rk.tiesY, confidence, TwoSided); kL != c.KLow || kU != c.KHigh {
 				t.Errorf("CI ranks = (%d, %d), reference (%d, %d)", kL, kU, c.KLow, c.KHigh)
 			}
 		})
