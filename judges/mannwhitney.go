@@ -23,6 +23,10 @@ type MannWhitneyOptions struct {
 	Method Method
 	// Confidence is the level of the Hodges–Lehmann interval, in (0, 1).
 	Confidence float64
+	// SkipShift leaves out the Hodges–Lehmann estimate and interval (and
+	// RelativeShift), which are then NaN: the test costs one sort and one
+	// merge.
+	SkipShift bool
 }
 
 // MannWhitneyResult is the outcome of a Mann–Whitney U test of canary x
@@ -179,13 +183,19 @@ func mannWhitney(canary, baseline []float64, opts MannWhitneyOptions) (MannWhitn
 	}
 
 	var kL, kU int64
-	if dist != nil {
+	switch {
+	case opts.SkipShift:
+		r.Estimate, r.CILow, r.CIHigh = math.NaN(), math.NaN(), math.NaN()
+		notes = append(notes, "Hodges–Lehmann shift not computed (SkipShift)")
+	case dist != nil:
 		kL, kU = dist.exactCIRanks(opts.Confidence, opts.Alternative)
-	} else {
+	default:
 		kL, kU = ciRanks(len(x), len(y), rk.tiesX, rk.tiesY, opts.Confidence, opts.Alternative)
 	}
-	r.Estimate, r.CILow, r.CIHigh = hodgesLehmann(x, y, kL, kU)
-	if math.IsNaN(r.Estimate) {
+	if !opts.SkipShift {
+		r.Estimate, r.CILow, r.CIHigh = hodgesLehmann(x, y, kL, kU)
+	}
+	if math.IsNaN(r.Estimate) && !opts.SkipShift {
 		notes = append(notes, "Hodges–Lehmann estimate undefined: the middle differences are −Inf and +Inf")
 	}
 
@@ -218,7 +228,7 @@ func relativeShift(est, median float64) (float64, string) {
 	case median == 0:
 		return math.NaN(), "relative shift undefined: the baseline median is 0"
 	case math.IsNaN(est):
-		return math.NaN(), "relative shift undefined: the Hodges–Lehmann estimate is undefined"
+		return math.NaN(), "relative shift undefined: no Hodges–Lehmann estimate"
 	}
 	return est / math.Abs(median), ""
 }

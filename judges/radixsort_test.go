@@ -38,7 +38,7 @@ func TestSortedCleanRadix(t *testing.T) {
 	rng := rand.New(rand.NewPCG(43, 44))
 	special := []float64{inf, ninf, nan, negz, 0, math.SmallestNonzeroFloat64, -math.SmallestNonzeroFloat64, math.MaxFloat64, -math.MaxFloat64}
 	for iter := range 100 {
-		n := []int{0, 1, 255, 256, 257, 3000}[iter%6]
+		n := []int{0, 1, radixMin - 1, radixMin, radixMin + 1, 3*radixMin + 7}[iter%6]
 		s := make([]float64, n)
 		for i := range s {
 			if rng.IntN(10) == 0 {
