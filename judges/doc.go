@@ -18,43 +18,103 @@
 //
 // U is the canary's statistic, U = #{x > y} + ½·#{x = y}; this is both scipy's
 // mannwhitneyu statistic and R's wilcox.test W. 2U is computed exactly as an
-// integer from a merge of the sorted samples.
+// int64 from a merge of the sorted samples (MannWhitneyResult.TwoU): for
+// n·m ≤ 1e16 (1e8 per side) 2U ≤ 2e16 fits easily; the float64 U is exact
+// while 2U < 2^53 ≈ 9e15 and otherwise within one unit in 1e16. Tie terms
+// Σ(t³ − t) are float64 (t³ overflows int64 for t above ~2.1e6).
 //
-// The p-value is the two-sided asymptotic one with tie correction and
-// continuity correction c = ½: z = (max(U, nm−U) − nm/2 − ½)/σ and
-// p = min(1, erfc(z/√2)). This is scipy's method='asymptotic',
-// use_continuity=True and R's exact=FALSE, correct=TRUE (they agree).
-// Choices between the two:
+// MannWhitneyTest takes an Alternative (in the canary's terms) and a Method;
+// MannWhitney is MannWhitneyTest with two-sided and auto. Choices between
+// scipy and R:
 //
-//   - Method: only the asymptotic test exists for now, for every sample size.
-//     scipy's default 'auto' uses the exact distribution when min(n,m) ≤ 8 and
-//     there are no ties; R's default is exact when n < 50 and m < 50 and there
-//     are no ties. Results for small tie-free samples therefore differ from
-//     both defaults (but equal both when asymptotic is requested explicitly).
+//   - Asymptotic p: tie correction and continuity correction c = ½:
+//     greater z = (U − nm/2 − ½)/σ, less z = (nm − U − nm/2 − ½)/σ, p = erfc(z/√2)/2;
+//     two-sided p = min(1, erfc(|z|/√2)) with max(U, nm−U). scipy's
+//     method='asymptotic' and R's exact=FALSE, correct=TRUE agree; the
+//     reference tests check both to 1e-9.
+//   - Exact p: as R's wilcox.test: greater P(U ≥ U1), less P(U ≤ U1),
+//     two-sided min(1, 2·P(U ≥ max(U1, U2))), from the null distribution
+//     tabulated by c(n,m,k) = c(n−1,m,k−m) + c(n,m−1,k) with additions only
+//     (as R's cwilcox), summing the shorter tail as R's pwilcox does. It
+//     matches R's pwilcox to 1e-12 relative. It is limited to n·m ≤ 10 000
+//     (the table costs about (nm)²/8 additions); R has no limit.
+//   - Auto: exact when n < 50, m < 50 and there are no ties, else
+//     asymptotic: R's rule. scipy's auto is exact only when min(n, m) ≤ 8
+//     (and no ties); we follow R because its exact region is where the
+//     normal approximation is poorest (e.g. n = m = 20) and the exact
+//     distribution is cheap there, and because the exact confidence
+//     interval (below) is R's. MannWhitneyResult.Method says which was used.
+//   - Exact requested with ties: R warns and silently falls back to the
+//     normal approximation; we return an error that says the exact test
+//     needs samples without ties, so a result never claims a method it did
+//     not use.
 //   - σ = 0 (all pooled values equal): R returns NaN; we follow scipy, whose
-//     p clips to 1, and say so in MannWhitneyResult.Note.
+//     p clips to 1, for every alternative, and say so in Note.
 //   - Z: neither scipy nor R reports it. We report the continuity-corrected
 //     statistic with a sign: Z = sign(U − nm/2)·(|U − nm/2| − ½)/σ, positive
-//     when the canary is larger; |Z| is scipy's z whenever U ≠ nm/2.
+//     when the canary is larger, whatever the alternative and method; |Z| is
+//     scipy's two-sided z whenever U ≠ nm/2.
+//   - ±Inf: kept and ranked (R drops non-finite values; scipy keeps them).
+//
+// Sorting is an LSD radix sort of order-preserving uint64 keys (only the
+// bits that vary are sorted on, 11-bit digits; slices.Sort below 4096
+// values, where it measured faster). SkipShift skips the Hodges–Lehmann
+// work when only U and p are wanted.
+//
+// # Binned data
+//
+// MannWhitneyBinned tests two histograms of one bucket layout (classic `le`
+// buckets via HistogramFromCumulative, or native exponential buckets of one
+// schema via HistogramFromExponential; negative native buckets are not
+// supported). Observations in a bucket tie, so U and the tie term come from
+// the counts in O(buckets), equal to scipy on the samples expanded to bucket
+// upper bounds (checked to 1e-9). The p-value is asymptotic only (an exact
+// test is refused: everything ties). The Hodges–Lehmann shift is not
+// defined on binned data: a shift computed on bucket bounds would depend on
+// the bucket layout and mislead at exactly the resolution canary analysis
+// cares about, so Estimate, the interval, the means and the medians are NaN
+// and Note says so. Counts may be fractional (after rate()).
 //
 // # Hodges–Lehmann shift and its confidence interval
 //
 // Estimate is the exact median of the nm differences (the mean of the two
 // middle ones when nm is even). R's wilcox.test "difference in location" is a
-// root-finder point near it (tolerance 1e-4, absolute); Kayenta copies R. We do
-// not: the exact median is scale-free, which matters for tiny-valued metrics.
+// root-finder point near it (tolerance 1e-4, absolute) when exact=FALSE, and
+// the same exact median when exact=TRUE; Kayenta copies R's normal branch.
+// We always give the exact median: it is scale-free, which matters for
+// tiny-valued metrics.
 //
-// The confidence interval is R's normal approximation with continuity
-// correction (wilcox.test(conf.int=TRUE, exact=FALSE, correct=TRUE)) written
-// as order statistics of the differences, as in Kayenta: with ties counted
-// within x and within y only, σ_ci = sqrt(nm/12·((n+m+1) − (T_x+T_y)/((n+m)(n+m−1)))),
-// c = z_{1−α/2}·σ_ci, k_L = ⌊nm/2 − c − ½⌋ + 1, k_U = ⌊nm/2 + c + ½⌋ + 1, both
-// clamped to [1, nm], CI = [D_(k_L), D_(k_U)]. It equals R's interval within
-// R's root tolerance. scipy has no Hodges–Lehmann interval.
+// The interval follows the p-value's method:
+//
+//   - Exact (R's wilcox.test(exact=TRUE, conf.int=TRUE), which is order
+//     statistics of the differences): two-sided k = qwilcox(α/2, n, m)
+//     (0 → 1), [D_(k), D_(nm−k+1)]; greater [D_(k'), +Inf) and less
+//     (−Inf, D_(nm−k'+1)] with k' = qwilcox(α, n, m). Equal to R's interval
+//     exactly (reference tests). Like R, when even k = 1 misses the
+//     requested level the interval is [D_(1), D_(nm)] (R warns "requested
+//     conf.level not achievable"; we do not).
+//   - Normal approximation (R's exact=FALSE, correct=TRUE) written as order
+//     statistics, as in Kayenta: with ties counted within x and within y
+//     only, σ_ci = sqrt(nm/12·((n+m+1) − (T_x+T_y)/((n+m)(n+m−1)))),
+//     c = z·σ_ci, k_L = ⌊nm/2 − c − ½⌋ + 1, k_U = ⌊nm/2 + c + ½⌋ + 1, both
+//     clamped to [1, nm], with z = z_{1−α/2} two-sided and z = z_{1−α} for
+//     the finite end of a one-sided interval (R's root(qnorm(alpha)) with
+//     correction ±½). R finds its bounds with uniroot (absolute tolerance
+//     1e-4) on a tie term of the shifted pooled sample, so its bounds are
+//     not order statistics; the reference tests verify that each of R's
+//     bounds lies between D_(k−1) and D_(k+1) of ours (within 1e-4), for
+//     all three alternatives.
+//   - One-sided intervals have an infinite end, as R reports them:
+//     Greater [lo, +Inf), Less (−Inf, hi]. They are ±Inf in Go; callers
+//     encoding JSON must write them as null.
+//
+// scipy has no Hodges–Lehmann interval.
 //
 // The nm differences are never materialised: on sorted samples
-// count(D ≤ t) is an O(n+m) staircase walk. An order statistic is selected by
-// counting passes that shrink a bracket of actual differences around it. The
+// count(D ≤ t) is an O(n+m) staircase walk (for finite samples a
+// branch-free merge). An order statistic is selected by
+// counting passes that shrink a bracket of actual differences around it,
+// starting from the tightest bracket earlier passes give. The
 // pivot of a pass is a linear interpolation of rank against value, aimed a
 // little past the target so both ends of the bracket close in; whenever two
 // passes fail to halve the bracket, the pivot is instead the midpoint of the
@@ -63,7 +123,7 @@
 // max(n+m, 4096) differences they are collected and the answer is selected
 // among them. Because IEEE subtraction is monotone, every step returns
 // exactly the brute-force order statistic; on smooth data the estimate and
-// both interval ends take about 25 passes for n = m = 1e6.
+// both interval ends take about 22 passes for n = m = 1e6.
 //
 // Infinities: if both samples contain the same infinity, +Inf − (+Inf) and
 // −Inf − (−Inf) are NaN in IEEE arithmetic. Such pairs tie in the rank test,
@@ -77,7 +137,9 @@
 // MeanRatio = mean(x)/mean(y); it is NaN (with MeanRatioNote) when the baseline
 // mean is 0, when a sample contains ±Inf or a mean overflows. CLES = U/(nm),
 // the probability that a random canary value exceeds a random baseline value
-// (ties counting one half).
+// (ties counting one half). RelativeShift = Estimate/|BaselineMedian| (the
+// absolute value keeps its sign "canary larger" for negative medians); it is
+// NaN with RelativeShiftNote when that median is 0 or not finite.
 //
 // # Percentiles
 //

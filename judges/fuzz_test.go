@@ -91,3 +91,71 @@ func FuzzClassifyMannWhitney(f *testing.F) {
 		}
 	})
 }
+
+func FuzzMannWhitneyTest(f *testing.F) {
+	f.Add([]byte{4, 10, 0, 20, 0, 30, 0, 40, 0, 1, 0, 2, 0, 3, 0, 4, 0}, 1.0, uint8(0), 0.98)
+	f.Add([]byte{2, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0x00, 0x00}, 1.0, uint8(4), 0.9)
+	f.Add([]byte{3, 1, 0, 7, 0, 3, 0, 2, 0, 9, 0, 5, 0}, 1e-300, uint8(8), 0.5)
+	f.Add([]byte{1, 0xFD, 0xFF, 0xFC, 0xFF, 0, 0}, math.Inf(1), uint8(7), 0.1)
+	f.Fuzz(func(t *testing.T, data []byte, scale float64, sel uint8, confidence float64) {
+		x, y := fuzzSamples(data, scale)
+		opts := MannWhitneyOptions{
+			Alternative: []Alternative{TwoSided, Greater, Less}[sel%3],
+			Method:      []Method{MethodAuto, MethodExact, MethodAsymptotic}[(sel/3)%3],
+			Confidence:  confidence,
+		}
+		r, err := MannWhitneyTest(x, y, opts)
+		if err != nil {
+			return // invalid confidence, no data, exact with ties: all reported
+		}
+		if math.IsNaN(r.PValue) || r.PValue < 0 || r.PValue > 1 || math.IsNaN(r.U) || math.IsNaN(r.CLES) {
+			t.Fatalf("%+v: U %v p %v CLES %v", opts, r.U, r.PValue, r.CLES)
+		}
+		if r.Method != MethodExact && r.Method != MethodAsymptotic {
+			t.Fatalf("method %q", r.Method)
+		}
+		if !(r.CILow <= r.CIHigh) {
+			t.Fatalf("CI [%v, %v]", r.CILow, r.CIHigh)
+		}
+		if r.NCanary*r.NBaseline <= 4096 {
+			u, est, lo, hi := bruteForceOpts(x, y, opts)
+			if r.U != u || !same(r.Estimate, est) || r.CILow != lo || r.CIHigh != hi {
+				t.Fatalf("%+v: got U %v %v [%v, %v], brute force U %v %v [%v, %v]",
+					opts, r.U, r.Estimate, r.CILow, r.CIHigh, u, est, lo, hi)
+			}
+		}
+	})
+}
+
+func FuzzMannWhitneyBinned(f *testing.F) {
+	f.Add([]byte{3, 1, 2, 3, 4, 5, 6, 7, 8}, uint8(0))
+	f.Add([]byte{1, 0, 0, 0, 9}, uint8(1))
+	f.Add([]byte{0, 200, 3}, uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, sel uint8) {
+		if len(data) == 0 {
+			return
+		}
+		nb, data := int(data[0])%16, data[1:]
+		bounds := make([]float64, nb)
+		for i := range bounds {
+			bounds[i] = float64(i) * 0.5
+		}
+		x := Histogram{Bounds: bounds, Counts: make([]float64, nb+1)}
+		y := Histogram{Bounds: bounds, Counts: make([]float64, nb+1)}
+		for i, b := range data {
+			c := float64(b) / 4 // fractional counts
+			if i%2 == 0 {
+				x.Counts[(i/2)%(nb+1)] += c
+			} else {
+				y.Counts[(i/2)%(nb+1)] += c
+			}
+		}
+		r, err := MannWhitneyBinned(x, y, MannWhitneyOptions{Alternative: []Alternative{TwoSided, Greater, Less}[sel%3]})
+		if err != nil {
+			return
+		}
+		if math.IsNaN(r.PValue) || r.PValue < 0 || r.PValue > 1 || math.IsNaN(r.U) {
+			t.Fatalf("U %v p %v for %v vs %v", r.U, r.PValue, x.Counts, y.Counts)
+		}
+	})
+}

@@ -17,8 +17,15 @@ var (
 )
 
 // bruteForce materialises all differences (with the Inf − Inf = 0 rule) and
-// counts U pair by pair: the independent reference for the fast paths.
+// counts U pair by pair: the independent reference for the fast paths, for
+// the two-sided test with MethodAuto.
 func bruteForce(x, y []float64, confidence float64) (u, est, lo, hi float64) {
+	return bruteForceOpts(x, y, MannWhitneyOptions{Alternative: TwoSided, Method: MethodAuto, Confidence: confidence})
+}
+
+// bruteForceOpts is bruteForce for any alternative and method; the interval
+// ranks come from ciRanks or the exact distribution (tested on their own).
+func bruteForceOpts(x, y []float64, opts MannWhitneyOptions) (u, est, lo, hi float64) {
 	x, _ = sortedClean(x)
 	y, _ = sortedClean(y)
 	d := make([]float64, 0, len(x)*len(y))
@@ -41,8 +48,22 @@ func bruteForce(x, y []float64, confidence float64) (u, est, lo, hi float64) {
 		est = midpoint(d[k-1], d[k])
 	}
 	rk := mergeRanks(x, y)
-	kL, kU := ciRanks(len(x), len(y), rk.tiesX, rk.tiesY, confidence)
-	return u, est, d[kL-1], d[kU-1]
+	tieFree := len(slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(x), y...))))) == len(x)+len(y)
+	exact := opts.Method == MethodExact || (opts.Method == MethodAuto && len(x) < 50 && len(y) < 50 && tieFree)
+	var kL, kU int64
+	if exact {
+		kL, kU = newWilcoxDist(len(x), len(y)).exactCIRanks(opts.Confidence, opts.Alternative)
+	} else {
+		kL, kU = ciRanks(len(x), len(y), rk.tiesX, rk.tiesY, opts.Confidence, opts.Alternative)
+	}
+	lo, hi = math.Inf(-1), math.Inf(1)
+	if kL > 0 {
+		lo = d[kL-1]
+	}
+	if kU > 0 {
+		hi = d[kU-1]
+	}
+	return u, est, lo, hi
 }
 
 func same(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
@@ -78,24 +99,36 @@ func randomSample(rng *rand.Rand, n int, kind int) []float64 {
 
 func TestMannWhitneyMatchesBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
+	alts := []Alternative{TwoSided, Greater, Less}
+	methods := []Method{MethodAuto, MethodAsymptotic, MethodExact}
 	for iter := range 3000 {
 		n, m := 1+rng.IntN(40), 1+rng.IntN(40)
 		x, y := randomSample(rng, n, iter%3), randomSample(rng, m, (iter/3)%3)
-		conf := []float64{0.5, 0.9, 0.98, 0.999999}[iter%4]
-		r, err := MannWhitney(x, y, conf)
+		opts := MannWhitneyOptions{
+			Alternative: alts[iter%3],
+			Method:      methods[(iter/9)%3],
+			Confidence:  []float64{0.5, 0.9, 0.98, 0.999999}[iter%4],
+		}
+		r, err := MannWhitneyTest(x, y, opts)
 		if errors.Is(err, ErrNoData) {
+			continue
+		}
+		if err != nil && opts.Method == MethodExact && strings.Contains(err.Error(), "ties") {
 			continue
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, est, lo, hi := bruteForce(x, y, conf)
-		if r.U != u || !same(r.Estimate, est) || r.CILow != lo || r.CIHigh != hi {
-			t.Fatalf("x=%v y=%v conf=%v:\n got U %v est %v CI [%v, %v]\nwant U %v est %v CI [%v, %v]",
-				x, y, conf, r.U, r.Estimate, r.CILow, r.CIHigh, u, est, lo, hi)
+		u, est, lo, hi := bruteForceOpts(x, y, opts)
+		if r.U != u || r.TwoU != int64(2*u) || !same(r.Estimate, est) || r.CILow != lo || r.CIHigh != hi {
+			t.Fatalf("x=%v y=%v %+v:\n got U %v est %v CI [%v, %v]\nwant U %v est %v CI [%v, %v]",
+				x, y, opts, r.U, r.Estimate, r.CILow, r.CIHigh, u, est, lo, hi)
 		}
 		if math.IsNaN(r.PValue) || r.PValue < 0 || r.PValue > 1 {
 			t.Fatalf("p = %v", r.PValue)
+		}
+		if opts.Method != MethodAuto && r.Method != opts.Method {
+			t.Fatalf("method %v, asked %v", r.Method, opts.Method)
 		}
 	}
 }

@@ -119,3 +119,40 @@ func TestPropertyIntervalNesting(t *testing.T) {
 		}
 	})
 }
+
+// Swapping canary and baseline swaps the one-sided p-values, for both
+// methods; the two-sided p is twice the smaller one-sided p (capped at 1)
+// when U ≠ nm/2, and the one-sided intervals mirror.
+func TestPropertySwapAlternatives(t *testing.T) {
+	propertySamples(t, func(t *testing.T, x, y []float64) {
+		for _, method := range []Method{MethodAuto, MethodAsymptotic} {
+			run := func(a, b []float64, alt Alternative) MannWhitneyResult {
+				r, err := MannWhitneyTest(a, b, MannWhitneyOptions{Alternative: alt, Method: method})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			g, l := run(x, y, Greater), run(x, y, Less)
+			gs, ls := run(y, x, Greater), run(y, x, Less)
+			two := run(x, y, TwoSided)
+			if g.PValue != ls.PValue || l.PValue != gs.PValue {
+				t.Fatalf("%s: greater %v less %v, swapped greater %v less %v", method, g.PValue, l.PValue, gs.PValue, ls.PValue)
+			}
+			if g.CILow != -ls.CIHigh || l.CIHigh != -gs.CILow || g.CIHigh != inf || l.CILow != ninf {
+				t.Fatalf("%s: one-sided CIs [%v, %v] [%v, %v], swapped [%v, %v] [%v, %v]", method,
+					g.CILow, g.CIHigh, l.CILow, l.CIHigh, gs.CILow, gs.CIHigh, ls.CILow, ls.CIHigh)
+			}
+			if two.TwoU != int64(len(x)*len(y)) {
+				if want := min(1, 2*min(g.PValue, l.PValue)); math.Abs(two.PValue-want) > 1e-15*want {
+					t.Fatalf("%s: two-sided %v, one-sided %v %v", method, two.PValue, g.PValue, l.PValue)
+				}
+			}
+			// A one-sided interval is never wider on its finite side than the
+			// two-sided one at the same level.
+			if g.CILow < two.CILow || l.CIHigh > two.CIHigh {
+				t.Fatalf("%s: one-sided bounds %v, %v outside two-sided [%v, %v]", method, g.CILow, l.CIHigh, two.CILow, two.CIHigh)
+			}
+		}
+	})
+}

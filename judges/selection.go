@@ -13,9 +13,21 @@ import (
 // themselves are never materialised (except a band of at most
 // max(n+m, 4096) of them at the very end of a selection).
 type diffMatrix struct {
-	x, y   []float64
+	x, y []float64
+	// inf is set when a sample holds ±Inf (NaN-producing subtractions are
+	// possible); 0 means not yet checked, 1 finite, 2 infinite.
+	inf    int8
 	limit  int64 // collect the bracket once it holds ≤ limit differences; 0: max(n+m, 4096)
 	passes int   // staircase walks so far, for tests
+	// known records every count: #{D ≤ below} = #{D < above} = cnt. Later
+	// selections start from the tightest bracket these give.
+	known []knownCount
+}
+
+// knownCount is the outcome of one countLE.
+type knownCount struct {
+	cnt          int64
+	below, above float64
 }
 
 // diff is a − b with the tie rule for equal infinities: Inf − Inf is NaN in
@@ -36,6 +48,24 @@ func (d *diffMatrix) size() int64 { return int64(len(d.x)) * int64(len(d.y)) }
 // cnt < size).
 func (d *diffMatrix) countLE(t float64) (cnt int64, below, above float64) {
 	d.passes++
+	if d.inf == 0 {
+		d.inf = 1
+		x, y := d.x, d.y
+		if math.IsInf(x[0], 0) || math.IsInf(x[len(x)-1], 0) || math.IsInf(y[0], 0) || math.IsInf(y[len(y)-1], 0) {
+			d.inf = 2
+		}
+	}
+	if d.inf == 1 && !math.IsNaN(t) {
+		cnt, below, above = countLEFinite(d.x, d.y, t)
+	} else {
+		cnt, below, above = d.countLESlow(t)
+	}
+	d.known = append(d.known, knownCount{cnt, below, above})
+	return cnt, below, above
+}
+
+// countLESlow is countLE with the infinity rule of diff.
+func (d *diffMatrix) countLESlow(t float64) (cnt int64, below, above float64) {
 	x, y := d.x, d.y
 	m := len(y)
 	below, above = math.Inf(-1), math.Inf(1)
@@ -57,6 +87,37 @@ func (d *diffMatrix) countLE(t float64) (cnt int64, below, above float64) {
 		if v := diff(xi, y[p]); v > below {
 			below = v
 		}
+	}
+	return cnt, below, above
+}
+
+// countLEFinite is countLE for samples without infinities (so no
+// subtraction is NaN), written as one merge-like walk whose steps either
+// finish row i (D_ip ≤ t: the rest of the row is ≤ t too) or move to the
+// next column (D_ip > t). The step is chosen without a branch, which
+// avoids the mispredictions that dominate a branchy staircase walk. Every
+// largest-≤-t and smallest->-t difference of a row is visited: below is
+// the largest difference seen on a row-finishing step, above the smallest
+// seen on a column step.
+func countLEFinite(x, y []float64, t float64) (cnt int64, below, above float64) {
+	below, above = math.Inf(-1), math.Inf(1)
+	n, m := len(x), len(y)
+	i, p := 0, 0
+	const posInf, negInf = 0x7FF0000000000000, 0xFFF0000000000000
+	for i < n && p < m {
+		v := x[i] - y[p]
+		var right int // 1: D_ip > t, move right; 0: finish row i
+		if v > t {
+			right = 1
+		}
+		// v or ±Inf by masks, so that the bounds update without a branch.
+		mask := -uint64(right)
+		vb := math.Float64bits(v)
+		above = min(above, math.Float64frombits(vb&mask|posInf&^mask))
+		below = max(below, math.Float64frombits(vb&^mask|negInf&mask))
+		cnt += int64((m - p) * (1 - right))
+		p += right
+		i += 1 - right
 	}
 	return cnt, below, above
 }
@@ -139,6 +200,21 @@ func (d *diffMatrix) kth(k int64, b bracket) float64 {
 	limit := d.limit
 	if limit == 0 {
 		limit = int64(max(len(d.x)+len(d.y), 4096))
+	}
+	size := d.size()
+	for _, c := range d.known { // start from the tightest known bracket
+		switch {
+		case c.cnt >= k && c.cnt < b.nLE:
+			b.hi, b.nLE = c.below, c.cnt
+		case c.cnt < k && c.cnt > b.nLess:
+			b.lo, b.nLess = c.above, c.cnt
+		}
+		if c.cnt == k && k > 0 {
+			return c.below
+		}
+		if c.cnt == k-1 && k-1 < size {
+			return c.above
+		}
 	}
 	bisect := false
 	// prevWidth is the bracket's width one pass ago; miss is how far (in

@@ -53,8 +53,9 @@ func TestHodgesLehmannCountingPath(t *testing.T) {
 			continue
 		}
 		rk := mergeRanks(x, y)
-		_, est, lo, hi := bruteForce(x, y, 0.98)
-		gotEst, gotLo, gotHi := hodgesLehmannOn(&diffMatrix{x: x, y: y, limit: 1}, rk.tiesX, rk.tiesY, 0.98)
+		_, est, lo, hi := bruteForceOpts(x, y, MannWhitneyOptions{Alternative: TwoSided, Method: MethodAsymptotic, Confidence: 0.98})
+		kL, kU := ciRanks(len(x), len(y), rk.tiesX, rk.tiesY, 0.98, TwoSided)
+		gotEst, gotLo, gotHi := hodgesLehmannOn(&diffMatrix{x: x, y: y, limit: 1}, kL, kU)
 		if !same(gotEst, est) || gotLo != lo || gotHi != hi {
 			t.Fatalf("x=%v y=%v: got %v [%v, %v], want %v [%v, %v]", x, y, gotEst, gotLo, gotHi, est, lo, hi)
 		}
@@ -91,7 +92,8 @@ func TestHodgesLehmannPasses(t *testing.T) {
 			y, _ = sortedClean(y)
 			rk := mergeRanks(x, y)
 			d := &diffMatrix{x: x, y: y}
-			hodgesLehmannOn(d, rk.tiesX, rk.tiesY, 0.98)
+			kL, kU := ciRanks(len(x), len(y), rk.tiesX, rk.tiesY, 0.98, TwoSided)
+			hodgesLehmannOn(d, kL, kU)
 			t.Logf("%d passes", d.passes)
 			if d.passes > tc.maxPasses {
 				t.Errorf("%d passes, want ≤ %d", d.passes, tc.maxPasses)
