@@ -40,8 +40,10 @@ func TestReadSamples(t *testing.T) {
 }
 
 // Kayenta's published example: x = [10,20,30,40] (canary), y = [1,2,3,4]:
-// HL estimate 22.5, 98% CI [6, 39]; U = 16 (every canary value is larger);
-// scipy.stats.mannwhitneyu(x, y, method="asymptotic") gives p = 0.0303826.
+// HL estimate 22.5, 98% CI [6, 39]; U = 16 (every canary value is larger).
+// Small and tie-free, so auto picks the exact test as R does:
+// wilcox.test(x, y, conf.int=TRUE, conf.level=0.98) gives p = 0.02857143
+// and the same interval.
 func TestJudgeMannWhitneyJSON(t *testing.T) {
 	var out bytes.Buffer
 	err := JudgeMannWhitney(&out, nil, writeFile(t, "1\n2\n3\n4\n"), writeFile(t, "10\n20\n30\n40\n"), "increase", 0.98, "json")
@@ -55,7 +57,7 @@ func TestJudgeMannWhitneyJSON(t *testing.T) {
 	if j["u"] != 16.0 || j["hl_estimate"] != 22.5 || j["ci_low"] != 6.0 || j["ci_high"] != 39.0 || j["n_canary"] != 4.0 {
 		t.Errorf("got %s", out.String())
 	}
-	if p, _ := j["p_value"].(float64); math.Abs(p-0.030382) > 1e-5 {
+	if p, _ := j["p_value"].(float64); math.Abs(p-0.02857143) > 1e-8 || j["method"] != "exact" {
 		t.Errorf("p = %v", j["p_value"])
 	}
 	if j["classification"] != "high" || j["reason"] == "" {
