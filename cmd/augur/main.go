@@ -14,6 +14,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/augurhq/augur/cmd/augur/app"
+	"github.com/augurhq/augur/judges"
 )
 
 func main() {
@@ -34,7 +35,8 @@ func main() {
 	mw := judge.Command("mannwhitney", "Mann–Whitney U with Hodges–Lehmann shift and confidence interval.")
 	mwBaseline := mw.Flag("baseline", "Baseline samples: one number per line, or - for stdin.").Required().String()
 	mwCanary := mw.Flag("canary", "Canary samples: one number per line, or - for stdin.").Required().String()
-	mwDirection := mw.Flag("direction", "Which change is harmful: increase, decrease or either.").Default("either").Enum("increase", "decrease", "either")
+	mwAlternative := mw.Flag("alternative", "Alternative hypothesis, in the canary's terms.").Default("two-sided").Enum("two-sided", "greater", "less")
+	mwMethod := mw.Flag("method", "p-value: auto (exact when n, m < 50 without ties, as R), exact or asymptotic.").Default("auto").Enum("auto", "exact", "asymptotic")
 	mwConfidence := mw.Flag("confidence", "Confidence level of the interval.").Default("0.98").Float64()
 	mwFormat := mw.Flag("format", "Output format: json or table.").Default("table").Enum("json", "table")
 
@@ -73,7 +75,8 @@ func main() {
 		_, err := app.Demo(ctx, os.Stdout, opts)
 		fail(err, 1)
 	case mw.FullCommand():
-		err := app.JudgeMannWhitney(os.Stdout, os.Stdin, *mwBaseline, *mwCanary, *mwDirection, *mwConfidence, *mwFormat)
+		err := app.JudgeMannWhitney(os.Stdout, os.Stdin, app.MannWhitneyArgs{Baseline: *mwBaseline, Canary: *mwCanary,
+			Alternative: judges.Alternative(*mwAlternative), Method: judges.Method(*mwMethod), Confidence: *mwConfidence, Format: *mwFormat})
 		if errors.Is(err, app.ErrBadInput) {
 			fail(err, 2)
 		}

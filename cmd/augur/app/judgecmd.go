@@ -73,43 +73,94 @@ type mannWhitneyJSON struct {
 	Reason         string   `json:"reason"`
 }
 
-// JudgeMannWhitney compares two sample files offline and prints the result.
-func JudgeMannWhitney(out io.Writer, stdin io.Reader, baselinePath, canaryPath string, direction string, confidence float64, format string) error {
-	if format != "json" && format != "table" {
-		return fmt.Errorf("%w: --format: want json or table, got %q", ErrBadInput, format)
+// MannWhitneyArgs are the judge mannwhitney command's inputs.
+type MannWhitneyArgs struct {
+	Baseline, Canary string // sample files, "-" for stdin
+	Alternative      judges.Alternative
+	Method           judges.Method
+	Confidence       float64
+	Format           string // json or table
+}
+
+// directionFor maps a test's alternative to the harmful direction the
+// classification uses: a one-sided test looks for that side only.
+func directionFor(a judges.Alternative) judges.Direction {
+	switch a {
+	case judges.Greater:
+		return judges.Increase
+	case judges.Less:
+		return judges.Decrease
 	}
-	baseline, err := ReadSamples(baselinePath, stdin)
+	return judges.Either
+}
+
+// JudgeMannWhitney compares two sample files offline and prints the test,
+// the Hodges–Lehmann shift with its interval and the classification.
+func JudgeMannWhitney(out io.Writer, stdin io.Reader, a MannWhitneyArgs) error {
+	if err := checkFormat(a.Format); err != nil {
+		return err
+	}
+	canary, baseline, err := readPair(a.Baseline, a.Canary, stdin)
 	if err != nil {
 		return err
 	}
-	canary, err := ReadSamples(canaryPath, stdin)
-	if err != nil {
-		return err
+	mw, err := judges.MannWhitneyTest(canary, baseline, judges.MannWhitneyOptions{Alternative: a.Alternative, Method: a.Method, Confidence: a.Confidence})
+	if err != nil && !errors.Is(err, judges.ErrNoData) {
+		return fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
-	res := judges.ClassifyMannWhitney(canary, baseline, judges.MannWhitneyConfig{Direction: judges.Direction(direction), Confidence: confidence})
-	j := mannWhitneyJSON{Test: "mannwhitney", Alternative: "two-sided", Confidence: confidence,
-		Classification: string(res.Classification), Reason: res.Reason}
-	if mw := res.MannWhitney; mw != nil {
-		j.NBaseline, j.NCanary, j.Method = mw.NBaseline, mw.NCanary, string(mw.Method)
+	cls := judges.ClassifyMannWhitney(canary, baseline, judges.MannWhitneyConfig{Direction: directionFor(a.Alternative), Confidence: a.Confidence})
+	j := mannWhitneyJSON{Test: "mannwhitney", Alternative: string(mw.Alternative), Method: string(mw.Method),
+		Confidence: a.Confidence, NBaseline: mw.NBaseline, NCanary: mw.NCanary,
+		Classification: string(cls.Classification), Reason: cls.Reason}
+	if err == nil {
 		j.U, j.PValue, j.HLEstimate = finite(mw.U), finite(mw.PValue), finite(mw.Estimate)
 		j.CILow, j.CIHigh, j.CLES, j.MeanRatio = finite(mw.CILow), finite(mw.CIHigh), finite(mw.CLES), finite(mw.MeanRatio)
 	}
+	return emit(out, a.Format, j, [][2]string{
+		{"n (baseline, canary)", fmt.Sprintf("%d, %d", j.NBaseline, j.NCanary)},
+		{"U (canary)", show(j.U)},
+		{fmt.Sprintf("p-value (%s, %s)", j.Alternative, j.Method), show(j.PValue)},
+		{"Hodges–Lehmann shift", show(j.HLEstimate)},
+		{fmt.Sprintf("%g%% CI", a.Confidence*100), show(j.CILow) + " .. " + show(j.CIHigh)},
+		{"CLES", show(j.CLES)},
+		{"mean ratio", show(j.MeanRatio)},
+		{"classification", j.Classification},
+		{"reason", j.Reason},
+	})
+}
+
+func checkFormat(f string) error {
+	if f != "json" && f != "table" {
+		return fmt.Errorf("%w: --format: want json or table, got %q", ErrBadInput, f)
+	}
+	return nil
+}
+
+// readPair reads the baseline and canary files; at most one may be stdin.
+func readPair(baselinePath, canaryPath string, stdin io.Reader) (canary, baseline []float64, err error) {
+	if baselinePath == "-" && canaryPath == "-" {
+		return nil, nil, fmt.Errorf("%w: only one of --baseline and --canary can read stdin", ErrBadInput)
+	}
+	if baseline, err = ReadSamples(baselinePath, stdin); err != nil {
+		return nil, nil, err
+	}
+	if canary, err = ReadSamples(canaryPath, stdin); err != nil {
+		return nil, nil, err
+	}
+	return canary, baseline, nil
+}
+
+// emit writes v as indented JSON, or rows as a two-column table.
+func emit(out io.Writer, format string, v any, rows [][2]string) error {
 	if format == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(j)
+		return enc.Encode(v)
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	row := func(k string, v any) { fmt.Fprintf(tw, "%s\t%v\n", k, v) }
-	row("n (baseline, canary)", fmt.Sprintf("%d, %d", j.NBaseline, j.NCanary))
-	row("U (canary)", show(j.U))
-	row("p-value (two-sided, "+j.Method+")", show(j.PValue))
-	row("Hodges–Lehmann shift", show(j.HLEstimate))
-	row(fmt.Sprintf("%g%% CI", confidence*100), show(j.CILow)+" .. "+show(j.CIHigh))
-	row("CLES", show(j.CLES))
-	row("mean ratio", show(j.MeanRatio))
-	row("classification", j.Classification)
-	row("reason", j.Reason)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1])
+	}
 	return tw.Flush()
 }
 

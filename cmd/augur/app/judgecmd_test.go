@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/augurhq/augur/judges"
 )
 
 func writeFile(t *testing.T, body string) string {
@@ -46,7 +48,8 @@ func TestReadSamples(t *testing.T) {
 // and the same interval.
 func TestJudgeMannWhitneyJSON(t *testing.T) {
 	var out bytes.Buffer
-	err := JudgeMannWhitney(&out, nil, writeFile(t, "1\n2\n3\n4\n"), writeFile(t, "10\n20\n30\n40\n"), "increase", 0.98, "json")
+	err := JudgeMannWhitney(&out, nil, MannWhitneyArgs{Baseline: writeFile(t, "1\n2\n3\n4\n"), Canary: writeFile(t, "10\n20\n30\n40\n"),
+		Alternative: judges.TwoSided, Method: judges.MethodAuto, Confidence: 0.98, Format: "json"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,13 +68,14 @@ func TestJudgeMannWhitneyJSON(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := JudgeMannWhitney(&out, nil, writeFile(t, "1\n"), writeFile(t, "2\n"), "either", 0.98, "table"); err != nil {
+	if err := JudgeMannWhitney(&out, nil, MannWhitneyArgs{Baseline: writeFile(t, "1\n"), Canary: writeFile(t, "2\n"),
+		Alternative: judges.TwoSided, Method: judges.MethodAuto, Confidence: 0.98, Format: "table"}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "classification") {
 		t.Errorf("table: %s", out.String())
 	}
-	if err := JudgeMannWhitney(&out, nil, "/no/such/file", "/no/such/file", "either", 0.98, "json"); !errors.Is(err, ErrBadInput) {
+	if err := JudgeMannWhitney(&out, nil, MannWhitneyArgs{Baseline: "/no/such/file", Canary: "/no/such/file", Format: "json"}); !errors.Is(err, ErrBadInput) {
 		t.Errorf("missing file: %v", err)
 	}
 }
