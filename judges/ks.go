@@ -220,7 +220,7 @@ func ksExactP(p ksPooledSample, n, m, dInt int64, alt Alternative) float64 {
 	prob[0] = 1
 	for k := int64(0); k < N; k++ {
 		loU, hiU := max(0, k-m), min(k, n)
-		clear(next[max(0, k+1-m):min(k+1, n)+1])
+		clear(next[max(0, k+1-m) : min(k+1, n)+1])
 		rest := float64(N - k)
 		for u := loU; u <= hiU; u++ {
 			w := prob[u]
