@@ -48,10 +48,10 @@ type WelchResult struct {
 // With a = s_x²/n, b = s_y²/m: t = (x̄ − ȳ)/√(a+b),
 // ν = (a+b)²/(a²/(n−1) + b²/(m−1)), and the Student t tail is
 // ½·I_{ν/(ν+t²)}(ν/2, ½) (regularized incomplete beta). Results equal
-// scipy.stats.ttest_ind(x, y, equal_var=False, alternative=alt) for T, DF
-// and PValue and R t.test(x, y, var.equal=FALSE, alternative=alt,
+// scipy.stats.ttest_ind(x, y, equal_var=False, alternative=alt) for T and
+// PValue and R t.test(x, y, var.equal=FALSE, alternative=alt,
 // conf.level=confidence) for all fields; scipy and R agree on everything
-// both report (scipy ≥ 1.10 also reports the interval, identically).
+// both report (scipy 1.10 reports neither DF nor the interval).
 //
 // Where they differ we choose: when both variances are zero R stops with
 // "data are essentially constant" and scipy returns T = ±Inf (p = 0) or NaN;
@@ -114,6 +114,9 @@ func Welch(canary, baseline []float64, alt Alternative, confidence float64) (Wel
 		}
 		r.PValue = studentTPValue(r.T, r.DF, alt)
 		r.CILow, r.CIHigh = welchCI(r.Diff, r.StdErr, r.DF, alt, confidence)
+		if math.IsNaN(r.PValue) {
+			notes = append(notes, "t is undefined: intermediate values overflow float64")
+		}
 	}
 	r.Note = strings.Join(notes, "; ")
 	return r, nil
@@ -205,6 +208,9 @@ func meanVar(xs []float64) (mu, v float64) {
 		d := x - mu
 		ss += d * d
 		c += d
+	}
+	if math.IsInf(ss, 0) {
+		return mu, math.Inf(1)
 	}
 	return mu, (ss - c*c/n) / (n - 1)
 }
