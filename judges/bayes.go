@@ -28,11 +28,13 @@ func UniformPrior() BetaPrior { return BetaPrior{Alpha: 1, Beta: 1} }
 //	Σ_{i<α_c} B(α_b+i, β_b+β_c) / ((β_c+i)·B(1+i, β_c)·B(α_b, β_b)).
 //
 // Its terms are a unimodal probability distribution in i (they sum to 1
-// over all i ≥ 0), so the sum is taken over whichever side of the mode is
-// smaller — either directly or as 1 minus the upper tail — starting from
-// one term computed with the Stirling-corrected lbeta and continuing by the
-// ratio t_{i+1}/t_i = (α_b+i)(β_c+i)/((α_b+β_b+β_c+i)(1+i)) until terms fall
-// below 1e-17 of the sum. Counts near 1e7 cost a few thousand steps.
+// over all i ≥ 0). The sum starts from one term computed with the
+// Stirling-corrected lbeta — the last term when α_c − 1 is below the mode,
+// else the mode — and continues by the ratio
+// t_{i+1}/t_i = (α_b+i)(β_c+i)/((α_b+β_b+β_c+i)(1+i)) until terms fall below
+// 1e-17 of the sum. Only for α_c > 2^24 beyond the mode is it 1 minus the
+// upper tail (whose decay can be a slow power law when β_b is small; then
+// quadrature is used). Counts near 1e7 cost a few thousand steps.
 //
 // When α_c is not an integer, the same sum is used on whichever other
 // parameter is an integer, by the symmetries P(X > Y) = 1 − P(Y > X) and
@@ -40,8 +42,10 @@ func UniformPrior() BetaPrior { return BetaPrior{Alpha: 1, Beta: 1} }
 // parameters is an integer (a non-integer prior with both α0 and β0
 // fractional, such as Jeffreys' Beta(½, ½)), the probability is integrated
 // numerically on the probability scale, ∫₀¹ F_b(Q_c(u)) du, by adaptive
-// Gauss–Kronrod quadrature; that path is
-// accurate to about 1e-9 and costs a few thousand beta quantiles.
+// Gauss–Kronrod quadrature. That path is accurate to about 1e-9 for counts
+// up to about 1e4 but is limited by gonum's regularized incomplete beta,
+// whose relative error grows to about 1e-8 at parameters near 1e7, giving
+// errors near 1e-6 there; it costs a few thousand beta quantiles.
 //
 // scipy has no such function; the reference is R: the same closed-form sum
 // evaluated in R with its lbeta, checked against integrate() of
@@ -121,13 +125,40 @@ func betaGreaterSum(a int64, b, c, d float64) float64 {
 		}
 		return min(1, s*math.Exp(logT(last)))
 	}
-	// 1 − Σ_{i ≥ a} t_i; terms decrease from a upwards.
+	if a <= 1<<24 {
+		// Σ_{i<a} directly, anchored at the mode: the upper tail beyond a
+		// can decay as slowly as a power of i (when d is small), so it is
+		// not summed; the a terms below are at most 2^24 steps and the
+		// walks stop early once terms are negligible.
+		s, t := 1.0, 1.0
+		for i := mode; i > 0; i-- {
+			t /= ratio(i - 1)
+			s += t
+			if t < 1e-17*s {
+				break
+			}
+		}
+		t = 1
+		for i := mode; i < last; i++ {
+			t *= ratio(i)
+			s += t
+			if t < 1e-17*s {
+				break
+			}
+		}
+		return min(1, s*math.Exp(logT(mode)))
+	}
+	// 1 − Σ_{i ≥ a} t_i; terms decrease from a upwards. A power-law tail
+	// would need too many steps: fall back to quadrature then.
 	s, t := 1.0, 1.0
 	for i := a; ; i++ {
 		t *= ratio(i)
 		s += t
 		if t < 1e-17*s {
 			break
+		}
+		if i-a > 1e8 {
+			return betaGreaterQuad(float64(a), b, c, d)
 		}
 	}
 	return max(0, 1-s*math.Exp(logT(a)))
