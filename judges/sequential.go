@@ -151,9 +151,12 @@ func (s *Sequential) Update(canary, baseline Summary) error {
 		return nil // zero variance: Λ is undefined
 	}
 	est := s.c.mean - s.b.mean
-	s.hist = append(s.hist, seqPoint{est: est, v: v})
 	d := est - s.cfg.Theta0
 	logLambda := 0.5*math.Log(v/(v+s.tau2)) + s.tau2*d*d/(2*v*(v+s.tau2))
+	if math.IsInf(v, 0) || math.IsInf(est, 0) || math.IsNaN(logLambda) {
+		return fmt.Errorf("judges: sequential statistics overflow float64 (estimate %v, variance %v); the data were added but p and the interval are unchanged", est, v)
+	}
+	s.hist = append(s.hist, seqPoint{est: est, v: v})
 	s.p = min(s.p, math.Exp(-logLambda))
 	return nil
 }
