@@ -13,6 +13,8 @@ sequential streams are checked against an independent numpy transcription
 of the mSPRT recursion below, and small KS cases against brute-force
 enumeration of all C(n+m, n) splits.
 
+Set GEN_TESTS_TMP=/some/dir to keep the R input and output files there.
+
 JSON has no NaN or infinity: such values are written as the strings
 "NaN", "Inf" and "-Inf".
 """
