@@ -26,7 +26,7 @@ func TestAdjustReference(t *testing.T) {
 				t.Fatalf("%d values, R %d", len(got), len(want))
 			}
 			for i := range got {
-				if !absClose(got[i], want[i], 1e-12) {
+				if !refAbsClose(got[i], want[i], 1e-12) {
 					t.Errorf("[%d] p=%v: %.17g, R %.17g", i, p[i], got[i], want[i])
 				}
 			}

@@ -17,7 +17,7 @@ func TestProbCanaryWorseReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !absClose(got, float64(c.Expected), 1e-9) {
+			if !refAbsClose(got, float64(c.Expected), 1e-9) {
 				t.Errorf("P = %.17g, R %.17g (closed form %.17g, integrate %.17g)", got, c.Expected, c.RClosed, c.RIntegrate)
 			}
 		})

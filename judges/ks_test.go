@@ -21,13 +21,13 @@ func TestKolmogorovSmirnovReference(t *testing.T) {
 			if r.Method != c.Method || r.Ties != c.Ties {
 				t.Errorf("method %v ties %v, want %v %v", r.Method, r.Ties, c.Method, c.Ties)
 			}
-			if !absClose(r.D, float64(c.D), 1e-15) || !absClose(r.D, float64(c.RD), 1e-12) {
+			if !refAbsClose(r.D, float64(c.D), 1e-15) || !refAbsClose(r.D, float64(c.RD), 1e-12) {
 				t.Errorf("D = %.17g, exact %.17g, R %.17g", r.D, c.D, c.RD)
 			}
-			if !absClose(r.PValue, float64(c.ExpectedP), 1e-12) {
+			if !refAbsClose(r.PValue, float64(c.ExpectedP), 1e-12) {
 				t.Errorf("p = %.17g, expected %.17g (R %.17g, scipy %.17g)", r.PValue, c.ExpectedP, c.RP, c.ScipyP)
 			}
-			if c.BruteP != nil && !absClose(r.PValue, float64(*c.BruteP), 1e-12) {
+			if c.BruteP != nil && !refAbsClose(r.PValue, float64(*c.BruteP), 1e-12) {
 				t.Errorf("p = %.17g, brute-force enumeration %.17g", r.PValue, *c.BruteP)
 			}
 			if math.Abs(r.PValue-float64(c.RP)) > 1e-12 {

@@ -43,7 +43,7 @@ const DefaultTauScale = 0.1
 //	Λ_n = sqrt(V_n/(V_n+τ²))·exp(τ²(θ̂_n−θ0)²/(2V_n(V_n+τ²))),
 //	p_n = min(p_{n−1}, 1/Λ_n),
 //
-// and the always-valid confidence interval is the running intersection of
+// and the always-valid confidence interval is the seqRunning intersection of
 // θ̂_k ± sqrt(V_k(V_k+τ²)/τ²·(log((V_k+τ²)/V_k) − 2 log α)). p_n and the
 // interval stay valid however often they are inspected, so Stop(α) can be
 // checked after every update. Neither scipy nor R implements the mSPRT; the
@@ -56,21 +56,21 @@ const DefaultTauScale = 0.1
 type Sequential struct {
 	cfg  SequentialConfig
 	tau2 float64
-	c, b running
+	c, b seqRunning
 	p    float64
 	hist []seqPoint // (θ̂_k, V_k) of every update that defined Λ_k
 }
 
 type seqPoint struct{ est, v float64 }
 
-// running accumulates count, mean and sum of squared deviations (Chan et
+// seqRunning accumulates count, mean and sum of squared deviations (Chan et
 // al.'s pairwise update).
-type running struct {
+type seqRunning struct {
 	n       float64
 	mean, s float64
 }
 
-func (r *running) merge(s Summary) {
+func (r *seqRunning) merge(s Summary) {
 	if s.N == 0 {
 		return
 	}
@@ -86,7 +86,7 @@ func (r *running) merge(s Summary) {
 	r.n = n
 }
 
-func (r running) variance() float64 {
+func (r seqRunning) variance() float64 {
 	if r.n < 2 {
 		return math.NaN()
 	}
@@ -164,10 +164,10 @@ func (s *Sequential) Update(canary, baseline Summary) error {
 // Observe summarises raw observations of both cohorts (NaN values are
 // dropped) and adds them as one interval.
 func (s *Sequential) Observe(canary, baseline []float64) error {
-	return s.Update(summarize(canary), summarize(baseline))
+	return s.Update(seqSummarize(canary), seqSummarize(baseline))
 }
 
-func summarize(xs []float64) Summary {
+func seqSummarize(xs []float64) Summary {
 	x, _ := nanFreeCopy(xs)
 	if len(x) == 0 {
 		return Summary{}

@@ -27,8 +27,8 @@ func TestSequentialReference(t *testing.T) {
 				if wantLo > wantHi {
 					wantLo, wantHi = math.NaN(), math.NaN()
 				}
-				if !relClose(s.PValue(), float64(c.P[k]), 1e-9) || !relClose(s.Estimate(), float64(c.Estimate[k]), 1e-9) ||
-					!absClose(lo, wantLo, 1e-9) || !absClose(hi, wantHi, 1e-9) {
+				if !refRelClose(s.PValue(), float64(c.P[k]), 1e-9) || !refRelClose(s.Estimate(), float64(c.Estimate[k]), 1e-9) ||
+					!refAbsClose(lo, wantLo, 1e-9) || !refAbsClose(hi, wantHi, 1e-9) {
 					t.Errorf("step %d: p %.17g est %.17g CI [%.17g, %.17g]; numpy p %.17g est %.17g CI [%.17g, %.17g]",
 						k, s.PValue(), s.Estimate(), lo, hi, c.P[k], c.Estimate[k], wantLo, wantHi)
 				}
@@ -36,7 +36,7 @@ func TestSequentialReference(t *testing.T) {
 					t.Errorf("step %d: Stop %v at p %v", k, s.Stop(c.Alpha), c.P[k])
 				}
 			}
-			if !relClose(s.Tau2(), float64(c.Tau2Used), 1e-12) {
+			if !refRelClose(s.Tau2(), float64(c.Tau2Used), 1e-12) {
 				t.Errorf("τ² = %v, numpy %v", s.Tau2(), c.Tau2Used)
 			}
 		})

@@ -157,17 +157,17 @@ func loadTestsReference(t *testing.T) *testsReference {
 	return ref
 }
 
-// relClose reports |got − want| ≤ tol·|want|, treating equal NaNs and
+// refRelClose reports |got − want| ≤ tol·|want|, treating equal NaNs and
 // equal infinities as close.
-func relClose(got, want, tol float64) bool {
+func refRelClose(got, want, tol float64) bool {
 	if math.IsNaN(want) || math.IsInf(want, 0) {
 		return got == want || (math.IsNaN(got) && math.IsNaN(want))
 	}
 	return math.Abs(got-want) <= tol*math.Abs(want)
 }
 
-// absClose reports |got − want| ≤ tol, with the same NaN/Inf rule.
-func absClose(got, want, tol float64) bool {
+// refAbsClose reports |got − want| ≤ tol, with the same NaN/Inf rule.
+func refAbsClose(got, want, tol float64) bool {
 	if math.IsNaN(want) || math.IsInf(want, 0) {
 		return got == want || (math.IsNaN(got) && math.IsNaN(want))
 	}

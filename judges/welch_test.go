@@ -30,7 +30,7 @@ func TestWelchReference(t *testing.T) {
 				{"CI low vs R", r.CILow, float64(c.RCILow)},
 				{"CI high vs R", r.CIHigh, float64(c.RCIHigh)},
 			} {
-				if !relClose(chk.got, chk.want, tol) {
+				if !refRelClose(chk.got, chk.want, tol) {
 					t.Errorf("%s: %.17g, reference %.17g", chk.what, chk.got, chk.want)
 				}
 			}
