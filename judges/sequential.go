@@ -43,7 +43,7 @@ const DefaultTauScale = 0.1
 //	Λ_n = sqrt(V_n/(V_n+τ²))·exp(τ²(θ̂_n−θ0)²/(2V_n(V_n+τ²))),
 //	p_n = min(p_{n−1}, 1/Λ_n),
 //
-// and the always-valid confidence interval is the seqRunning intersection of
+// and the always-valid confidence interval is the running intersection of
 // θ̂_k ± sqrt(V_k(V_k+τ²)/τ²·(log((V_k+τ²)/V_k) − 2 log α)). p_n and the
 // interval stay valid however often they are inspected, so Stop(α) can be
 // checked after every update. Neither scipy nor R implements the mSPRT; the
