@@ -53,9 +53,8 @@ type ProportionsResult struct {
 //
 // scipy and R agree on z, χ² and Yates (scipy chi2_contingency with
 // correction=False/True, R prop.test with correct=FALSE/TRUE). For Fisher's
-// two-sided test we follow R fisher.test: scipy.stats.fisher_exact (≥ 1.7)
-// uses the same rule with relative tolerance 1+1e-7 as well, but R is the
-// documented reference. Where both return p = 1 for a table with a zero
+// two-sided test we follow R fisher.test (the 1+1e-7 relative tolerance on
+// P_obs is R's); scipy.stats.fisher_exact was not used as a reference. Where both return p = 1 for a table with a zero
 // margin we return NaN with a Note instead (see ProportionsResult).
 //
 // Fisher's sums run in log space from the hypergeometric log-probability of
