@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -40,9 +41,36 @@ func main() {
 	mwConfidence := mw.Flag("confidence", "Confidence level of the interval.").Default("0.98").Float64()
 	mwFormat := mw.Flag("format", "Output format: json or table.").Default("table").Enum("json", "table")
 
+	twoSample := func(name, help string) (cmd *kingpin.CmdClause, args *app.SamplesArgs, alt, format *string) {
+		cmd = judge.Command(name, help)
+		args = &app.SamplesArgs{}
+		cmd.Flag("baseline", "Baseline samples: one number per line, or - for stdin.").Required().StringVar(&args.Baseline)
+		cmd.Flag("canary", "Canary samples: one number per line, or - for stdin.").Required().StringVar(&args.Canary)
+		alt = cmd.Flag("alternative", "Alternative hypothesis, in the canary's terms.").Default("two-sided").Enum("two-sided", "greater", "less")
+		format = cmd.Flag("format", "Output format: json or table.").Default("table").Enum("json", "table")
+		return cmd, args, alt, format
+	}
+	welch, welchArgs, welchAlt, welchFormat := twoSample("welch", "Welch's two-sample t test with a confidence interval for the mean difference.")
+	welch.Flag("confidence", "Confidence level of the interval.").Default("0.95").Float64Var(&welchArgs.Confidence)
+	ks, ksArgs, ksAlt, ksFormat := twoSample("ks", "Two-sample Kolmogorov–Smirnov test.")
+	ksMethod := ks.Flag("method", "p-value: auto, exact or asymptotic.").Default("auto").Enum("auto", "exact", "asymptotic")
+
+	props := judge.Command("proportions", "Compare error counts: pooled z, Yates χ², Fisher exact, Bayesian P(canary worse).")
+	var pa app.ProportionsArgs
+	props.Flag("baseline-errors", "Baseline error count.").Required().Int64Var(&pa.BaselineErrors)
+	props.Flag("baseline-total", "Baseline request count.").Required().Int64Var(&pa.BaselineTotal)
+	props.Flag("canary-errors", "Canary error count.").Required().Int64Var(&pa.CanaryErrors)
+	props.Flag("canary-total", "Canary request count.").Required().Int64Var(&pa.CanaryTotal)
+	props.Flag("format", "Output format: json or table.").Default("json").EnumVar(&pa.Format, "json", "table")
+
+	adjust := judge.Command("adjust", "Adjust p-values for multiple comparisons (as R's p.adjust), in input order.")
+	adjustMethod := adjust.Flag("method", "bonferroni, holm, hochberg, bh or by.").Required().Enum("bonferroni", "holm", "hochberg", "bh", "by")
+	adjustFormat := adjust.Flag("format", "Output format: json or table.").Default("json").Enum("json", "table")
+	adjustP := adjust.Arg("p", "p-values.").Required().Strings()
+
 	version := a.Command("version", "Print the version.")
 
-	cmd, err := a.Parse(os.Args[1:])
+	cmd, err := a.Parse(joinStdinValues(os.Args[1:]))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "augur: %v (try --help)\n", err)
 		os.Exit(2)
@@ -75,15 +103,43 @@ func main() {
 		_, err := app.Demo(ctx, os.Stdout, opts)
 		fail(err, 1)
 	case mw.FullCommand():
-		err := app.JudgeMannWhitney(os.Stdout, os.Stdin, app.MannWhitneyArgs{Baseline: *mwBaseline, Canary: *mwCanary,
-			Alternative: judges.Alternative(*mwAlternative), Method: judges.Method(*mwMethod), Confidence: *mwConfidence, Format: *mwFormat})
-		if errors.Is(err, app.ErrBadInput) {
-			fail(err, 2)
-		}
-		fail(err, 1)
+		judgeExit(app.JudgeMannWhitney(os.Stdout, os.Stdin, app.MannWhitneyArgs{Baseline: *mwBaseline, Canary: *mwCanary,
+			Alternative: judges.Alternative(*mwAlternative), Method: judges.Method(*mwMethod), Confidence: *mwConfidence, Format: *mwFormat}))
+	case welch.FullCommand():
+		welchArgs.Alternative, welchArgs.Format = judges.Alternative(*welchAlt), *welchFormat
+		judgeExit(app.JudgeWelch(os.Stdout, os.Stdin, *welchArgs))
+	case ks.FullCommand():
+		ksArgs.Alternative, ksArgs.Method, ksArgs.Format = judges.Alternative(*ksAlt), judges.Method(*ksMethod), *ksFormat
+		judgeExit(app.JudgeKS(os.Stdout, os.Stdin, *ksArgs))
+	case props.FullCommand():
+		judgeExit(app.JudgeProportions(os.Stdout, pa))
+	case adjust.FullCommand():
+		judgeExit(app.JudgeAdjust(os.Stdout, *adjustMethod, *adjustP, *adjustFormat))
 	case version.FullCommand():
 		fmt.Println("augur", app.Version)
 	}
+}
+
+// joinStdinValues turns "--flag -" into "--flag=-": kingpin takes a lone
+// "-" for a short-flag marker, not a value, and "-" means stdin here.
+func joinStdinValues(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "-" && i > 0 && strings.HasPrefix(args[i-1], "--") && !strings.Contains(args[i-1], "=") && len(out) > 0 {
+			out[len(out)-1] += "=-"
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// judgeExit exits 2 for bad input, 1 for any other failure.
+func judgeExit(err error) {
+	if errors.Is(err, app.ErrBadInput) {
+		fail(err, 2)
+	}
+	fail(err, 1)
 }
 
 func fail(err error, code int) {
