@@ -147,11 +147,46 @@
 // Hyndman–Fan type 7: numpy's default method='linear' and R's default
 // quantile type 7 (they agree).
 //
+// # Other tests: where scipy and R differ, and what we follow
+//
+//   - Welch t: scipy and R agree on t and p; scipy 1.10 reports neither the
+//     degrees of freedom nor the interval, so those follow R t.test. Both
+//     variances zero: R stops, scipy gives ±Inf or NaN; we give NaN t, p and
+//     interval with a Note.
+//   - Kolmogorov–Smirnov follows R ks.test, except: the alternative is named
+//     in the canary's terms (our Greater, canary larger, D = max(F_y − F_x),
+//     is scipy's and R's "less"); the exact p holds the pooled tie pattern
+//     fixed as R ≥ 4.2 does, but evaluates the one-sided statistic correctly
+//     where R's psmirnov does not with uneven ties (we match brute-force
+//     enumeration); the two-sided asymptotic p is the Kolmogorov limit to
+//     full precision (scipy's kstwobign.sf; R stops its series at 1e-6), the
+//     one-sided one exp(−2λ²) as R (scipy adds a finite-sample term); auto is
+//     exact when n·m < 10000 (R's rule; scipy's max(n,m) ≤ 10000 can cost 1e8
+//     steps).
+//   - Error rates: pooled z, Pearson χ² and Yates agree between scipy
+//     chi2_contingency and R prop.test; Fisher follows R fisher.test (tables
+//     with P ≤ P_obs·(1+1e-7)). A zero margin is "not computable" (NaN p with
+//     a Note) where R returns p = 1: missing signal is never a pass.
+//   - Beta-binomial P(canary worse): neither library has it; the reference is
+//     R's closed-form sum with lbeta, cross-checked by numerical integration.
+//     log-beta is Stirling-corrected as R's nmath lbeta.
+//   - mSPRT: neither library has it; the reference is an independent numpy
+//     transcription of the recursion. The default mixing variance τ² is
+//     (0.1·σ̄)², fixed at the first update where both variances are known.
+//   - Multiple testing follows R p.adjust (scipy has only BH and BY and
+//     rejects NaN): NaN entries stay NaN and are left out of n.
+//   - Sample-ratio mismatch: scipy chisquare and R chisq.test agree.
+//
 // # Classification and scoring
 //
 // ClassifyMannWhitney follows Kayenta's rule (98% CI, tolerance band
-// ¼·|estimate|, mean-ratio effect-size gate) with Kayenta's defects fixed:
-// no random noise for constant samples, no NaN statistic ever classified as a
-// pass, a no-data cohort is NoData and never a pass. ScoreRun never counts a
-// NoData or Error metric as a pass and fails a run on any critical breach.
+// ¼·|estimate|, effect-size gate on the mean ratio or CLES) with Kayenta's
+// options (NaN strategy remove or replace, IQR outlier removal with fences
+// min(P1, Q1 − k·IQR) and max(P99, Q3 + k·IQR), must-have-data, allowed and
+// critical effect sizes) and its defects fixed: no random noise for constant
+// samples, no NaN statistic ever classified as a pass, a no-data cohort is
+// NoData and never a pass. ScoreGroups scores metric groups with validated
+// weights as Kayenta does, never counts a NoData or Error metric as a pass,
+// applies each metric's no-data policy (inconclusive, fail or ignore), and
+// fails a run on any critical breach or must-have-data breach.
 package judges
