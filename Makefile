@@ -59,7 +59,7 @@ refdata:
 	for f in gen_*.py; do [ -e "$$f" ] && /usr/bin/python3 "$$f"; done
 
 # Times the same data with scipy and augur and prints the ratio.
-bench-scipy: build
+bench-scipy:
 	@REFDATA=1 scripts/deps.sh
 	/usr/bin/python3 scripts/bench_scipy.py
 
