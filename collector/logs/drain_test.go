@@ -69,9 +69,9 @@ func TestDrainClusters(t *testing.T) {
 				{"v1", "WARN slow query on table orders took 1.2s"},
 			},
 			want: map[string]int64{
-				"ERROR failed to connect to db: connection refused":                  2,
+				"ERROR failed to connect to db: connection refused":                 2,
 				"ERROR cart checkout panicked: nil pointer dereference in PriceFor": 1,
-				"WARN slow query on table orders took <*>":                           1,
+				"WARN slow query on table orders took <*>":                          1,
 			},
 		},
 		{
@@ -95,7 +95,7 @@ func TestDrainClusters(t *testing.T) {
 			},
 			version: "v2",
 			want: map[string]int64{
-				"user <*> logged in from <*>":                         1,
+				"user <*> logged in from <*>":                            1,
 				"ERROR currency conversion failed: rate for <*> missing": 2,
 			},
 		},
