@@ -59,6 +59,7 @@ type Logs struct {
 	cfg    Config
 	logger *slog.Logger
 	drain  *Drain
+	attrs  []attrLabel
 
 	mu     sync.Mutex
 	series map[string]*counterState
@@ -75,7 +76,12 @@ func New(logger *slog.Logger, app storage.Appendable, cfg Config) (*Logs, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	attrs, err := resourceLabels(cfg.ResourceAttributes)
+	if err != nil {
+		return nil, err
+	}
 	return &Logs{
+		attrs:  attrs,
 		app:    app,
 		cfg:    cfg,
 		logger: logger,
