@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/augurhq/augur/collector/store"
 	"github.com/augurhq/augur/collector/store/storetest"
@@ -246,7 +247,9 @@ func TestConsumeSeverity(t *testing.T) {
 // recordingAppendable keeps the label sets appended.
 type recordingAppendable struct{ ls []labels.Labels }
 
-func (r *recordingAppendable) Appender(context.Context) storage.Appender { return &recordingAppender{r: r} }
+func (r *recordingAppendable) Appender(context.Context) storage.Appender {
+	return &recordingAppender{r: r}
+}
 func (r *recordingAppendable) severity() string {
 	if len(r.ls) == 0 {
 		return ""
@@ -281,3 +284,5 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func plogTime(t time.Time) pcommon.Timestamp { return pcommon.NewTimestampFromTime(t) }
