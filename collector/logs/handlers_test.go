@@ -16,8 +16,8 @@ import (
 	"github.com/grafana/loki/pkg/push"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	otellog "go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -282,4 +282,3 @@ func TestOTelSDKExporter(t *testing.T) {
 	pats := query(t, st, `count by (severity) (augur_log_pattern_records_total)`, base.Add(5*time.Second), "severity")
 	sameValues(t, pats, map[string]float64{"error": 1, "info": 1})
 }
-
