@@ -48,6 +48,7 @@ func FuzzDecodeLokiJSON(f *testing.F) {
 	f.Add([]byte(`{"streams":[{"stream":{"app":"a"},"values":[["1767225600000000000","x",{"trace_id":"ab"}]]}]}`))
 	f.Add([]byte(`{"streams":[{"labels":"{app=\"a\"}","values":[["1","x"]]}]}`))
 	f.Add([]byte(`{"streams":[{"stream":null,"values":[[]]}]}`))
+	f.Add([]byte(`{"streams":[{"labels":"{app=\"a\"}","entries":[{"ts":"2026-01-01T00:00:00Z","line":"x"}]}]}`))
 	mapping := DefaultConfig().LokiLabels
 	f.Fuzz(func(t *testing.T, body []byte) {
 		d, err := decodeLokiJSON(body, mapping)

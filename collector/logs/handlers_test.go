@@ -156,6 +156,7 @@ func TestLokiPushHandler(t *testing.T) {
 	)
 	goodJSON := fmt.Sprintf(`{"streams":[{"stream":{"app":"checkout","version":"v2"},"values":[["%s","level=warn retry 1 of 3"],["%s","level=warn retry 2 of 3",{"trace_id":"abcdef0123456789"}]]},{"labels":"{job=\"checkout\", version=\"v1\"}","values":[["%s","ERROR boom"]]}]}`, ns(time.Second), ns(2*time.Second), ns(time.Second))
 	mixedJSON := fmt.Sprintf(`{"streams":[{"stream":{"app":"checkout","version":"v2"},"values":[["%s","fine"],["not-a-number","x"],[1,"x"],["%s","%s"]]},{"stream":"nope"},{"stream":{"app":"checkout"},"values":[["%s","also fine"]]}]}`, ns(time.Second), ns(2*time.Second), long, ns(3*time.Second))
+	legacyJSON := `{"streams":[{"labels":"{app=\"checkout\", version=\"v2\"}","entries":[{"ts":"2026-01-01T00:00:01.5Z","line":"level=error boom"},{"ts":"yesterday","line":"x"},{"line":"no ts"}]}]}`
 	tests := []struct {
 		name, ct, enc string
 		body          []byte
@@ -169,6 +170,7 @@ func TestLokiPushHandler(t *testing.T) {
 		{"gzip JSON", contentTypeJSON, "gzip", gz([]byte(goodJSON)), 204, "", 3},
 		{"protobuf with an oversize line and bad labels", contentTypeProtobuf, "", mixedProto, 400, "2 entries rejected, 1 stored", 1},
 		{"JSON with bad values and streams", contentTypeJSON, "", []byte(mixedJSON), 400, "4 entries rejected, 2 stored", 2},
+		{"legacy JSON entries", contentTypeJSON, "", []byte(legacyJSON), 400, "2 entries rejected, 1 stored", 1},
 		{"not snappy", contentTypeProtobuf, "", []byte("plain"), 400, "loki push: malformed application/x-protobuf body: snappy", 0},
 		{"snappy but not protobuf", contentTypeProtobuf, "", snappy.Encode(nil, []byte{0xff, 0xff}), 400, "protobuf PushRequest", 0},
 		{"malformed JSON", contentTypeJSON, "", []byte(`{"streams":[`), 400, "loki push: malformed application/json body", 0},

@@ -135,11 +135,14 @@ func decodeLokiProto(body []byte, limit int64, mapping []LabelMapping) (*decoded
 }
 
 // lokiJSONStream is one stream of a JSON push: labels as a map ("stream")
-// or, in the legacy form, as a selector string ("labels").
+// with "values", or, in the legacy form, as a selector string ("labels")
+// with "entries".
 type lokiJSONStream struct {
 	Stream map[string]string `json:"stream"`
 	Labels *string           `json:"labels"`
 	Values []json.RawMessage `json:"values"`
+	// Entries is the legacy form: [{"ts":"<RFC 3339>","line":"…"}].
+	Entries []json.RawMessage `json:"entries"`
 }
 
 // decodeLokiJSON decodes {"streams":[{"stream":{…},"values":[["<unix ns>",
@@ -166,13 +169,13 @@ func decodeLokiJSON(body []byte, mapping []LabelMapping) (*decoded, error) {
 		if stream == nil && s.Labels != nil {
 			ls, err := ParseLabels(*s.Labels)
 			if err != nil {
-				d.reject(max(len(s.Values), 1), "stream %d: labels %q: %v", i, truncate(*s.Labels, 200), err)
+				d.reject(max(len(s.Values)+len(s.Entries), 1), "stream %d: labels %q: %v", i, truncate(*s.Labels, 200), err)
 				continue
 			}
 			stream = ls
 		}
 		if stream == nil {
-			d.reject(max(len(s.Values), 1), `stream %d: no "stream" labels`, i)
+			d.reject(max(len(s.Values)+len(s.Entries), 1), `stream %d: no "stream" labels`, i)
 			continue
 		}
 		for j, v := range s.Values {
@@ -183,8 +186,42 @@ func decodeLokiJSON(body []byte, mapping []LabelMapping) (*decoded, error) {
 			}
 			d.records = append(d.records, rec)
 		}
+		for j, e := range s.Entries {
+			rec, err := lokiJSONEntry(e, mapping, stream)
+			if err != nil {
+				d.reject(1, "stream %d entry %d: %v", i, j, err)
+				continue
+			}
+			d.records = append(d.records, rec)
+		}
 	}
 	return d, nil
+}
+
+// lokiJSONEntry decodes an entry of the legacy JSON form, as Grafana's
+// loki-client-go sends it: {"ts":"2026-01-01T00:00:00.123Z","line":"…"}
+// (a string of unix nanoseconds is accepted for ts too).
+func lokiJSONEntry(raw json.RawMessage, mapping []LabelMapping, stream map[string]string) (Record, error) {
+	var e struct {
+		TS   *string           `json:"ts"`
+		Line *string           `json:"line"`
+		Meta map[string]string `json:"structuredMetadata"`
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return Record{}, fmt.Errorf(`want {"ts": "<RFC 3339>", "line": "…"}: %w`, err)
+	}
+	if e.TS == nil || e.Line == nil {
+		return Record{}, fmt.Errorf(`want {"ts": "<RFC 3339>", "line": "…"}: ts or line missing`)
+	}
+	t, err := time.Parse(time.RFC3339Nano, *e.TS)
+	if err != nil {
+		ns, nerr := strconv.ParseInt(*e.TS, 10, 64)
+		if nerr != nil {
+			return Record{}, fmt.Errorf("ts %q: want RFC 3339 or unix nanoseconds", truncate(*e.TS, 40))
+		}
+		t = time.Unix(0, ns)
+	}
+	return streamRecord(mapping, stream, e.Meta, t, *e.Line), nil
 }
 
 func lokiJSONValue(raw json.RawMessage, mapping []LabelMapping, stream map[string]string) (Record, error) {
