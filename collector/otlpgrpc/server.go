@@ -76,7 +76,7 @@ func (s *Server) Listen() (net.Listener, error) {
 
 // Serve serves on lis until Stop or GracefulStop; it then returns nil.
 func (s *Server) Serve(lis net.Listener) error {
-	s.logger.Info("otlp grpc listening", "addr", lis.Addr().String())
+	s.logger.Info("grpc receiver listening", "addr", lis.Addr().String())
 	if err := s.grpc.Serve(lis); err != nil && err != grpc.ErrServerStopped {
 		return err
 	}
