@@ -117,7 +117,7 @@ func TestToTracesIDsTimesAndReferences(t *testing.T) {
 	sp.TraceID = model.NewTraceID(0x0102030405060708, 0x090a0b0c0d0e0f10)
 	other := model.NewTraceID(0, 0x42)
 	sp.References = []model.SpanRef{
-		{TraceID: other, SpanID: 5, RefType: model.ChildOf},       // other trace: a link
+		{TraceID: other, SpanID: 5, RefType: model.ChildOf},          // other trace: a link
 		{TraceID: sp.TraceID, SpanID: 9, RefType: model.FollowsFrom}, // a link, since a CHILD_OF follows
 		{TraceID: sp.TraceID, SpanID: 3, RefType: model.ChildOf},     // the parent
 	}
