@@ -39,9 +39,12 @@ func NewServer(logger *slog.Logger, cfg otlpgrpc.Config, consumer otlpgrpc.Trace
 	if consumer == nil {
 		return nil, errors.New("jaeger: no traces consumer")
 	}
+	if err := cfg.ValidateAs("jaeger_grpc"); err != nil {
+		return nil, err
+	}
 	srv, err := otlpgrpc.New(logger, cfg, nil, nil, nil, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("jaeger: %w", err)
+		return nil, err
 	}
 	Register(srv.GRPC(), logger, consumer)
 	return srv, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -235,7 +236,7 @@ func TestNewServer(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.MaxRecvMsgBytes = 0
-	if _, err := NewServer(discard(), cfg, &fake{}); err == nil {
-		t.Error("NewServer with invalid config succeeded")
+	if _, err := NewServer(discard(), cfg, &fake{}); err == nil || !strings.Contains(err.Error(), "jaeger_grpc.max_recv_msg_bytes") {
+		t.Errorf("NewServer with invalid config: %v", err)
 	}
 }

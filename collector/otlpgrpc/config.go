@@ -24,8 +24,7 @@ func DefaultConfig() Config {
 	return Config{Listen: DefaultListen, MaxRecvMsgBytes: 32 << 20}
 }
 
-// Validate reports every invalid field; prefix names the configuration
-// section in messages ("collector.otlp_grpc").
+// Validate reports every invalid field, named under otlp_grpc.
 func (c Config) Validate() error { return c.validate("otlp_grpc") }
 
 func (c Config) validate(prefix string) error {
