@@ -25,6 +25,7 @@ demo-healthy: build
 # runs every test.
 test: deps vet fmt-check
 	$(GO) test -count=1 $(PKGS)
+	cd collector/logs/lokiclient && $(GO) test -count=1 ./...
 
 test-race: deps
 	$(GO) test -race -count=1 $(PKGS)

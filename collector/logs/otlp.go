@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -143,4 +144,15 @@ func NewOTLPLogsHandler(logger *slog.Logger, l *Logs, cfg Config) http.Handler {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(b)
 	})
+}
+
+// ConsumeLogs takes OTLP logs from any transport (the OTLP/gRPC receiver
+// uses it): it reports how many records were rejected and why, and an error
+// only when the store could not take the batch.
+func (l *Logs) ConsumeLogs(ctx context.Context, ld plog.Logs) (rejected int, msg string, err error) {
+	res, err := l.Consume(ctx, otlpRecords(ld, l.attrs, time.Now()))
+	if err != nil {
+		return 0, "", err
+	}
+	return res.Rejected, res.Reason, nil
 }

@@ -13,6 +13,9 @@ import (
 
 	"github.com/augurhq/augur/alerting/webhook"
 	"github.com/augurhq/augur/collector"
+	"github.com/augurhq/augur/collector/jaeger"
+	"github.com/augurhq/augur/collector/logs"
+	"github.com/augurhq/augur/collector/otlpgrpc"
 	"github.com/augurhq/augur/collector/store"
 )
 
@@ -23,8 +26,15 @@ type Config struct {
 	Listen    string           `yaml:"listen"`
 	Store     store.Config     `yaml:"store"`
 	Collector collector.Config `yaml:"collector"`
-	Webhook   webhook.Config   `yaml:"webhook"`
-	Log       LogConfig        `yaml:"log"`
+	Logs      logs.Config      `yaml:"logs"`
+	// OTLPGRPC is the OTLP/gRPC receiver (traces, metrics, logs; the Jaeger
+	// collector service too); an empty listen address turns it off.
+	OTLPGRPC otlpgrpc.Config `yaml:"otlp_grpc"`
+	// Jaeger is a standalone Jaeger gRPC collector endpoint (PostSpans); an
+	// empty listen address turns it off.
+	Jaeger  otlpgrpc.Config `yaml:"jaeger"`
+	Webhook webhook.Config  `yaml:"webhook"`
+	Log     LogConfig       `yaml:"log"`
 }
 
 // LogConfig configures the server's log.
@@ -40,6 +50,9 @@ func DefaultConfig() Config {
 		Listen:    "127.0.0.1:8080",
 		Store:     store.DefaultConfig(),
 		Collector: collector.DefaultConfig(),
+		Logs:      logs.DefaultConfig(),
+		OTLPGRPC:  otlpgrpc.DefaultConfig(),
+		Jaeger:    jaeger.DefaultConfig(),
 		Webhook:   webhook.DefaultConfig(),
 		Log:       LogConfig{Level: "info", Format: "text"},
 	}
@@ -67,7 +80,13 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.Listen) == "" {
 		errs = append(errs, errors.New("listen: must not be empty"))
 	}
-	errs = append(errs, c.Store.Validate(), c.Collector.Validate(), c.Webhook.Validate())
+	errs = append(errs, c.Store.Validate(), c.Collector.Validate(), c.Logs.Validate(), c.Webhook.Validate())
+	if c.OTLPGRPC.Listen != "" {
+		errs = append(errs, c.OTLPGRPC.ValidateAs("otlp_grpc"))
+	}
+	if c.Jaeger.Listen != "" {
+		errs = append(errs, c.Jaeger.ValidateAs("jaeger"))
+	}
 	if _, err := c.Log.level(); err != nil {
 		errs = append(errs, err)
 	}

@@ -63,6 +63,7 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 
 	cfg := DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.OTLPGRPC.Listen, cfg.Jaeger.Listen = "", "" // the demo sends OTLP/HTTP only
 	cfg.Store.Dir = dir
 	srv, err := NewServer(cfg, logger)
 	if err != nil {

@@ -28,6 +28,7 @@ func startServer(t *testing.T, mutate func(*Config)) *Server {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Store.Dir = t.TempDir()
 	cfg.Webhook.Backoff = 10 * time.Millisecond
+	cfg.OTLPGRPC.Listen, cfg.Jaeger.Listen = "127.0.0.1:0", "127.0.0.1:0"
 	if mutate != nil {
 		mutate(&cfg)
 	}

@@ -19,6 +19,9 @@ import (
 	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/analysis/source/embedded"
 	"github.com/augurhq/augur/collector"
+	"github.com/augurhq/augur/collector/jaeger"
+	"github.com/augurhq/augur/collector/logs"
+	"github.com/augurhq/augur/collector/otlpgrpc"
 	"github.com/augurhq/augur/collector/store"
 	"github.com/augurhq/augur/web"
 	"github.com/augurhq/augur/web/promapi"
@@ -33,6 +36,14 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	served   chan error
+	grpcs    []*grpcEndpoint
+}
+
+// grpcEndpoint is a gRPC server bound to its listener.
+type grpcEndpoint struct {
+	name string
+	srv  *otlpgrpc.Server
+	lis  net.Listener
 }
 
 // NewServer opens the store and binds the listen address; Start serves.
@@ -57,35 +68,88 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	logRecords, err := logs.New(logger.With("component", "logs"), st, cfg.Logs)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	mgr := analysis.NewManager(logger.With("component", "analysis"), embedded.New(st), analysis.NamedSink{Name: "webhook", Sink: hooks})
 
+	otlpMetrics := collector.NewOTLPMetricsHandler(logger, reg, st, cfg.Collector)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery(), requestLog(logger))
-	r.POST("/v1/metrics", gin.WrapH(collector.NewOTLPMetricsHandler(logger, reg, st, cfg.Collector)))
+	r.POST("/v1/metrics", gin.WrapH(otlpMetrics))
 	r.POST("/v1/traces", gin.WrapH(collector.NewOTLPTracesHandler(logger, spans, cfg.Collector)))
+	r.POST("/v1/logs", gin.WrapH(logs.NewOTLPLogsHandler(logger, logRecords, cfg.Logs)))
+	r.POST("/loki/api/v1/push", gin.WrapH(logs.NewLokiPushHandler(logger, logRecords, cfg.Logs)))
+	r.GET("/api/v1/logs/patterns", gin.WrapH(logs.NewPatternsHandler(logger, logRecords)))
 	r.POST("/api/v1/write", gin.WrapH(collector.NewRemoteWriteHandler(logger, reg, st, cfg.Collector)))
 	promapi.Register(r, st)
 	promapi.RegisterMetadata(r, st)
 	web.Register(r, mgr)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
+	closeAll := func(g []*grpcEndpoint) {
+		for _, e := range g {
+			e.srv.Stop()
+		}
 		mgr.Close()
 		_ = st.Close()
+	}
+	var grpcs []*grpcEndpoint
+	traces := otlpgrpc.SpanMetrics{SM: spans}
+	if cfg.OTLPGRPC.Listen != "" {
+		g, err := otlpgrpc.New(logger, cfg.OTLPGRPC, traces, otlpgrpc.HTTPMetrics{Handler: otlpMetrics}, logRecords)
+		if err == nil {
+			jaeger.Register(g.GRPC(), logger, traces)
+			var lis net.Listener
+			if lis, err = g.Listen(); err == nil {
+				grpcs = append(grpcs, &grpcEndpoint{name: "otlp_grpc", srv: g, lis: lis})
+			}
+		}
+		if err != nil {
+			closeAll(grpcs)
+			return nil, fmt.Errorf("otlp_grpc: %w", err)
+		}
+	}
+	if cfg.Jaeger.Listen != "" {
+		g, err := jaeger.NewServer(logger, cfg.Jaeger, traces)
+		var lis net.Listener
+		if err == nil {
+			lis, err = g.Listen()
+		}
+		if err != nil {
+			closeAll(grpcs)
+			return nil, fmt.Errorf("jaeger: %w", err)
+		}
+		grpcs = append(grpcs, &grpcEndpoint{name: "jaeger", srv: g, lis: lis})
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		closeAll(grpcs)
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	return &Server{
 		cfg: cfg, logger: logger, store: st, manager: mgr, listener: ln,
 		http:   &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second},
 		served: make(chan error, 1),
+		grpcs:  grpcs,
 	}, nil
 }
 
 // Start serves HTTP in the background.
 func (s *Server) Start() {
 	s.logger.Info("augur listening", "url", s.URL(), "data", s.cfg.Store.Dir)
+	for _, g := range s.grpcs {
+		s.logger.Info("gRPC receiver listening", "receiver", g.name, "addr", g.lis.Addr().String())
+		go func() {
+			if err := g.srv.Serve(g.lis); err != nil {
+				s.logger.Error("gRPC receiver stopped", "receiver", g.name, "err", err)
+			}
+		}()
+	}
 	go func() {
 		err := s.http.Serve(s.listener)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -98,6 +162,17 @@ func (s *Server) Start() {
 // URL is the server's base URL.
 func (s *Server) URL() string { return "http://" + s.listener.Addr().String() }
 
+// GRPCAddr returns the address a gRPC receiver ("otlp_grpc" or "jaeger")
+// listens on, or "" when it is off.
+func (s *Server) GRPCAddr(name string) string {
+	for _, g := range s.grpcs {
+		if g.name == name {
+			return g.lis.Addr().String()
+		}
+	}
+	return ""
+}
+
 // Manager returns the experiment manager.
 func (s *Server) Manager() *analysis.Manager { return s.manager }
 
@@ -108,6 +183,9 @@ func (s *Server) Store() *store.Store { return s.store }
 // experiments finish (until ctx ends), then closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	for _, g := range s.grpcs {
+		g.srv.GracefulStop()
+	}
 	s.manager.Close()
 	return errors.Join(err, s.store.Close())
 }

@@ -48,7 +48,13 @@ func startAugur(t *testing.T) string {
 	_ = ln.Close()
 
 	var logs bytes.Buffer
-	srv := exec.Command(bin, "serve", "--listen", addr, "--data-dir", filepath.Join(tmp, "data"))
+	// The gRPC receivers are off: this test needs HTTP only, and their
+	// default ports may be taken on a shared machine.
+	cfgFile := filepath.Join(tmp, "augur.yaml")
+	if err := os.WriteFile(cfgFile, []byte("otlp_grpc: {listen: \"\"}\njaeger: {listen: \"\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := exec.Command(bin, "serve", "--config", cfgFile, "--listen", addr, "--data-dir", filepath.Join(tmp, "data"))
 	srv.Stdout, srv.Stderr = &logs, &logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -96,7 +102,7 @@ func TestLokiClientPush(t *testing.T) {
 	}
 	_ = resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound {
-		t.Skip("augur does not route POST /loki/api/v1/push yet (the receiver is not wired into the server)")
+		t.Fatal("augur does not route POST /loki/api/v1/push")
 	}
 
 	now := time.Now().Add(-time.Minute).Truncate(time.Second)
