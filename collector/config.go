@@ -16,6 +16,8 @@ type Config struct {
 	ResourceAttributes []string `yaml:"resource_attributes" json:"resource_attributes"`
 	// SpanMetrics configures the span → RED series derivation.
 	SpanMetrics SpanMetricsConfig `yaml:"span_metrics" json:"span_metrics"`
+	// Limits bounds requests and the store; see LimitsConfig.
+	Limits LimitsConfig `yaml:"limits" json:"limits"`
 }
 
 // SpanMetricsConfig configures how spans become RED series.
@@ -36,6 +38,7 @@ func DefaultConfig() Config {
 			Resolution: 5 * time.Second,
 			Buckets:    DefaultDurationBuckets(),
 		},
+		Limits: DefaultLimits(),
 	}
 }
 
@@ -73,5 +76,6 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	errs = append(errs, c.Limits.validate())
 	return errors.Join(errs...)
 }

@@ -36,6 +36,7 @@ const (
 type SpanMetrics struct {
 	app    storage.Appendable
 	cfg    SpanMetricsConfig
+	limits LimitsConfig
 	attrs  []attrLabel
 	logger *slog.Logger
 	mu     sync.Mutex
@@ -68,7 +69,7 @@ func NewSpanMetrics(logger *slog.Logger, app storage.Appendable, cfg Config) (*S
 	// series and OTLP metrics of one resource carry identical labels.
 	//lint:ignore SA1019 kept until Prometheus' OTLP default drops it too.
 	namer := otlptranslator.LabelNamer{UnderscoreLabelSanitization: true, PreserveMultipleUnderscores: true}
-	sm := &SpanMetrics{app: app, cfg: cfg.SpanMetrics, logger: logger, series: map[string]*redState{}}
+	sm := &SpanMetrics{app: app, cfg: cfg.SpanMetrics, limits: cfg.Limits, logger: logger, series: map[string]*redState{}}
 	for _, a := range cfg.ResourceAttributes {
 		l, err := namer.Build(a)
 		if err != nil {
@@ -122,6 +123,15 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 				b.Set("span_name", sp.Name())
 				b.Set("span_kind", spanKind(sp.Kind()))
 				ls := b.Labels()
+				// +1: __name__ (le on the buckets is not counted).
+				if s.limits.MaxLabelsPerSeries > 0 && ls.Len()+1 > s.limits.MaxLabelsPerSeries {
+					reject(1, fmt.Sprintf("span %q (trace %s): %d labels, more than the limit of %d", truncate(sp.Name(), 64), sp.TraceID(), ls.Len()+1, s.limits.MaxLabelsPerSeries))
+					continue
+				}
+				if err := s.limits.checkSeries(ls); err != nil {
+					reject(1, fmt.Sprintf("span %q (trace %s): %v", truncate(sp.Name(), 64), sp.TraceID(), err))
+					continue
+				}
 				key := ls.String()
 				if _, ok := bases[key]; !ok {
 					bases[key] = ls

@@ -118,6 +118,11 @@ func (s *Store) Appender(ctx context.Context) storage.Appender { return s.db.App
 // AppenderV2 returns a transaction for appending samples (OTLP path).
 func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 { return s.db.AppenderV2(ctx) }
 
+// ActiveSeries is the number of series in the TSDB head: those written
+// since the last head compaction, the unit of memory cost and of the
+// collector's max_active_series limit.
+func (s *Store) ActiveSeries() uint64 { return s.db.Head().NumSeries() }
+
 // Querier returns a querier over [mint, maxt] in milliseconds.
 func (s *Store) Querier(mint, maxt int64) (storage.Querier, error) { return s.db.Querier(mint, maxt) }
 
