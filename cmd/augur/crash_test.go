@@ -264,4 +264,3 @@ func queryRange(t *testing.T, base, expr string, from, to int64) map[int64]float
 	}
 	return out
 }
-
