@@ -3,6 +3,8 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 )
 
@@ -12,10 +14,18 @@ type Config struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
 	// ResourceAttributes are the OTLP resource attributes that become labels
 	// on OTLP metrics and on the RED series derived from spans
-	// (service.version → service_version).
+	// (service.version → service_version). An entry ending in ".*" is a
+	// prefix: on span series every resource attribute with that prefix
+	// becomes a label. Prometheus' OTLP metrics translation promotes
+	// explicit names only, so there "k8s.*" stands for the common
+	// Kubernetes attributes (k8sResourceAttributes: k8s.namespace.name,
+	// k8s.pod.name, k8s.deployment.name, k8s.container.name,
+	// k8s.node.name, ...) and other prefixes are ignored.
 	ResourceAttributes []string `yaml:"resource_attributes" json:"resource_attributes"`
 	// SpanMetrics configures the span → RED series derivation.
 	SpanMetrics SpanMetricsConfig `yaml:"span_metrics" json:"span_metrics"`
+	// Limits bounds requests and the store; see LimitsConfig.
+	Limits LimitsConfig `yaml:"limits" json:"limits"`
 }
 
 // SpanMetricsConfig configures how spans become RED series.
@@ -23,19 +33,44 @@ type SpanMetricsConfig struct {
 	// Resolution is the finest spacing of samples written per series: spans
 	// ending within one resolution step are folded into one sample.
 	Resolution time.Duration `yaml:"resolution" json:"resolution"`
-	// Buckets are the upper bounds, in seconds, of the duration histogram.
+	// ClassicBuckets writes the duration as a classic histogram
+	// (_bucket{le}, _sum, _count) with Buckets as bounds.
+	ClassicBuckets bool `yaml:"classic_buckets" json:"classic_buckets"`
+	// Buckets are the upper bounds, in seconds, of the classic histogram.
 	Buckets []float64 `yaml:"buckets" json:"buckets"`
+	// NativeHistogram writes the duration as an integer native histogram
+	// augur_span_duration_seconds too.
+	NativeHistogram bool `yaml:"native_histogram" json:"native_histogram"`
+	// NativeSchema is the native histogram's exponential schema, -4 to 8:
+	// bucket bounds grow by 2^(2^-schema); 3 is about 9 % per bucket.
+	NativeSchema int32 `yaml:"native_schema" json:"native_schema"`
+	// NativeZeroThreshold is the width, in seconds, of the native
+	// histogram's zero bucket.
+	NativeZeroThreshold float64 `yaml:"native_zero_threshold" json:"native_zero_threshold"`
+	// Exemplars attaches the trace and span ID of the slowest span of each
+	// written step to the duration series (native, and _count when classic).
+	Exemplars bool `yaml:"exemplars" json:"exemplars"`
+	// BufferSpans is how many of the slowest and of the latest failed spans
+	// are kept per service and version for drill-down; 0 keeps none.
+	BufferSpans int `yaml:"buffer_spans" json:"buffer_spans"`
 }
 
 // DefaultConfig returns the receiver defaults.
 func DefaultConfig() Config {
 	return Config{
 		MaxBodyBytes:       32 << 20,
-		ResourceAttributes: []string{"service.name", "service.version", "service.namespace", "deployment.environment", "deployment.environment.name"},
+		ResourceAttributes: []string{"service.name", "service.version", "service.namespace", "deployment.environment", "deployment.environment.name", "k8s.*"},
 		SpanMetrics: SpanMetricsConfig{
-			Resolution: 5 * time.Second,
-			Buckets:    DefaultDurationBuckets(),
+			Resolution:          5 * time.Second,
+			ClassicBuckets:      true,
+			Buckets:             DefaultDurationBuckets(),
+			NativeHistogram:     true,
+			NativeSchema:        3,
+			NativeZeroThreshold: 1e-6,
+			Exemplars:           true,
+			BufferSpans:         50,
 		},
+		Limits: DefaultLimits(),
 	}
 }
 
@@ -57,15 +92,33 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("collector.max_body_bytes: must be positive, got %d", c.MaxBodyBytes))
 	}
 	for i, a := range c.ResourceAttributes {
-		if a == "" {
+		switch {
+		case a == "":
 			errs = append(errs, fmt.Errorf("collector.resource_attributes[%d]: must not be empty", i))
+		case strings.Contains(a, "*") && (!strings.HasSuffix(a, ".*") || strings.Count(a, "*") > 1 || len(a) < 3):
+			errs = append(errs, fmt.Errorf("collector.resource_attributes[%d]: %q: a wildcard must be a prefix ending in \".*\", like k8s.*", i, a))
 		}
 	}
 	if c.SpanMetrics.Resolution <= 0 {
 		errs = append(errs, fmt.Errorf("collector.span_metrics.resolution: must be positive, got %s", c.SpanMetrics.Resolution))
 	}
-	if len(c.SpanMetrics.Buckets) == 0 {
+	sm := c.SpanMetrics
+	if !sm.ClassicBuckets && !sm.NativeHistogram {
+		errs = append(errs, errors.New("collector.span_metrics: classic_buckets and native_histogram are both off; enable at least one"))
+	}
+	if sm.ClassicBuckets && len(sm.Buckets) == 0 {
 		errs = append(errs, errors.New("collector.span_metrics.buckets: must not be empty"))
+	}
+	if sm.NativeHistogram {
+		if sm.NativeSchema < MinNativeSchema || sm.NativeSchema > MaxNativeSchema {
+			errs = append(errs, fmt.Errorf("collector.span_metrics.native_schema: want %d to %d, got %d", MinNativeSchema, MaxNativeSchema, sm.NativeSchema))
+		}
+		if !(sm.NativeZeroThreshold >= 0) || math.IsInf(sm.NativeZeroThreshold, 0) {
+			errs = append(errs, fmt.Errorf("collector.span_metrics.native_zero_threshold: must be a non-negative number, got %v", sm.NativeZeroThreshold))
+		}
+	}
+	if sm.BufferSpans < 0 {
+		errs = append(errs, fmt.Errorf("collector.span_metrics.buffer_spans: must not be negative, got %d", sm.BufferSpans))
 	}
 	for i := 1; i < len(c.SpanMetrics.Buckets); i++ {
 		if !(c.SpanMetrics.Buckets[i] > c.SpanMetrics.Buckets[i-1]) {
@@ -73,5 +126,6 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	errs = append(errs, c.Limits.validate())
 	return errors.Join(errs...)
 }

@@ -28,7 +28,13 @@ func TestConfigValidate(t *testing.T) {
 		{name: "NaN bound", modify: func(c *Config) { c.SpanMetrics.Buckets = []float64{0.1, math.NaN()} }, want: []string{"collector.span_metrics.buckets[1]"}},
 		{name: "every field at once", modify: func(c *Config) {
 			*c = Config{ResourceAttributes: []string{""}}
-		}, want: []string{"collector.max_body_bytes", "collector.resource_attributes[0]", "collector.span_metrics.resolution", "collector.span_metrics.buckets"}},
+		}, want: []string{"collector.max_body_bytes", "collector.resource_attributes[0]", "collector.span_metrics.resolution", "collector.span_metrics: classic_buckets and native_histogram are both off"}},
+		{name: "native only", modify: func(c *Config) { c.SpanMetrics.ClassicBuckets = false; c.SpanMetrics.Buckets = nil }},
+		{name: "schema too fine", modify: func(c *Config) { c.SpanMetrics.NativeSchema = 9 }, want: []string{"collector.span_metrics.native_schema: want -4 to 8, got 9"}},
+		{name: "negative zero threshold", modify: func(c *Config) { c.SpanMetrics.NativeZeroThreshold = -1 }, want: []string{"collector.span_metrics.native_zero_threshold"}},
+		{name: "negative buffer", modify: func(c *Config) { c.SpanMetrics.BufferSpans = -1 }, want: []string{"collector.span_metrics.buffer_spans"}},
+		{name: "prefix wildcard", modify: func(c *Config) { c.ResourceAttributes = []string{"service.name", "cloud.*"} }},
+		{name: "inner wildcard", modify: func(c *Config) { c.ResourceAttributes = []string{"k8s.*.name", "*"} }, want: []string{"collector.resource_attributes[0]", "collector.resource_attributes[1]", "a wildcard must be a prefix"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,7 +91,7 @@ func TestDefaultDurationBuckets(t *testing.T) {
 	if top := b[len(b)-1]; top < 60 || top > 70 {
 		t.Errorf("top bound = %v, want about 65 s", top)
 	}
-	if err := (Config{MaxBodyBytes: 1, SpanMetrics: SpanMetricsConfig{Resolution: time.Second, Buckets: b}}).Validate(); err != nil {
+	if err := (Config{MaxBodyBytes: 1, SpanMetrics: SpanMetricsConfig{Resolution: time.Second, ClassicBuckets: true, Buckets: b}}).Validate(); err != nil {
 		t.Errorf("default buckets do not validate: %v", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -37,9 +39,30 @@ type fakeAppendable struct {
 	// commitFn, when set, may fail a commit.
 	commitFn func() error
 
-	mu        sync.Mutex
-	committed map[string][]sample // by labels.String()
-	commits   int
+	mu         sync.Mutex
+	committed  map[string][]sample // by labels.String()
+	histograms map[string][]histSample
+	exemplars  map[string][]exemplar.Exemplar
+	commits    int
+}
+
+type histSample struct {
+	T int64
+	H *histogram.Histogram
+}
+
+// histSamples returns the committed native histogram samples of a series.
+func (f *fakeAppendable) histSamples(l labels.Labels) []histSample {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]histSample(nil), f.histograms[l.String()]...)
+}
+
+// exemplarsOf returns the committed exemplars of a series.
+func (f *fakeAppendable) exemplarsOf(l labels.Labels) []exemplar.Exemplar {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]exemplar.Exemplar(nil), f.exemplars[l.String()]...)
 }
 
 func (f *fakeAppendable) Appender(context.Context) storage.Appender {
@@ -68,6 +91,8 @@ func (f *fakeAppendable) seriesKeys() []string {
 type pending struct {
 	key string
 	s   sample
+	h   *histogram.Histogram
+	e   *exemplar.Exemplar
 }
 
 type fakeAppender struct {
@@ -86,6 +111,19 @@ func (a *fakeAppender) Append(_ storage.SeriesRef, l labels.Labels, t int64, v f
 	return 0, nil
 }
 
+func (a *fakeAppender) AppendHistogram(_ storage.SeriesRef, l labels.Labels, t int64, h *histogram.Histogram, _ *histogram.FloatHistogram) (storage.SeriesRef, error) {
+	if err := h.Validate(); err != nil {
+		return 0, err
+	}
+	a.pending = append(a.pending, pending{key: l.String(), s: sample{T: t}, h: h.Copy()})
+	return 0, nil
+}
+
+func (a *fakeAppender) AppendExemplar(_ storage.SeriesRef, l labels.Labels, e exemplar.Exemplar) (storage.SeriesRef, error) {
+	a.pending = append(a.pending, pending{key: l.String(), e: &e})
+	return 0, nil
+}
+
 func (a *fakeAppender) Commit() error {
 	a.f.mu.Lock()
 	defer a.f.mu.Unlock()
@@ -97,8 +135,19 @@ func (a *fakeAppender) Commit() error {
 	if a.f.committed == nil {
 		a.f.committed = map[string][]sample{}
 	}
+	if a.f.histograms == nil {
+		a.f.histograms = map[string][]histSample{}
+		a.f.exemplars = map[string][]exemplar.Exemplar{}
+	}
 	for _, p := range a.pending {
-		a.f.committed[p.key] = append(a.f.committed[p.key], p.s)
+		switch {
+		case p.h != nil:
+			a.f.histograms[p.key] = append(a.f.histograms[p.key], histSample{T: p.s.T, H: p.h})
+		case p.e != nil:
+			a.f.exemplars[p.key] = append(a.f.exemplars[p.key], *p.e)
+		default:
+			a.f.committed[p.key] = append(a.f.committed[p.key], p.s)
+		}
 	}
 	a.f.commits++
 	return nil

@@ -10,10 +10,11 @@ import (
 // NewOTLPTracesHandler returns the OTLP/HTTP traces receiver
 // (POST /v1/traces; protobuf or JSON, optionally gzip). Spans feed sm, which
 // turns them into RED series. When some spans are rejected the answer is
-// 200 with an OTLP partial success naming how many and why.
+// 200 with an OTLP partial success naming how many and why; a span whose
+// RED series would break a per-series limit is one of those.
 func NewOTLPTracesHandler(logger *slog.Logger, sm *SpanMetrics, cfg Config) http.Handler {
 	logger = logger.With("receiver", "otlp_traces")
-	return limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return newGate(sm.app, cfg.Limits).wrap("otlp traces", limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := ptraceotlp.NewExportRequest()
 		_, mediaType, ok := decodeOTLP(w, r, cfg.MaxBodyBytes, "otlp traces", req)
 		if !ok {
@@ -37,5 +38,5 @@ func NewOTLPTracesHandler(logger *slog.Logger, sm *SpanMetrics, cfg Config) http
 			}
 			return resp.MarshalProto()
 		})
-	}), cfg.MaxBodyBytes)
+	}), cfg.MaxBodyBytes))
 }

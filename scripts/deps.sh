@@ -6,10 +6,14 @@ set -euo pipefail
 # Go modules (the module cache is reused when warm).
 go mod download
 
-# Debian packages the test suites use as real peers. None yet beyond Go for
-# the current suites; add them to this list (they are installed as root with
-# apt-get only when missing).
-pkgs=()
+# Debian packages the test suites use as real peers (installed as root with
+# apt-get only when missing):
+#   prometheus: Prometheus 2.42 scrapes and remote-writes into augur in
+#     cmd/augur/app/prometheus_peer_test.go and is the baseline of
+#     scripts/bench_remote_write.sh. Tests start their own instance on a free
+#     loopback port with a temporary TSDB; the package's systemd service,
+#     whether running or not, plays no part.
+pkgs=(prometheus)
 # Reference data and scipy comparisons (make refdata, make bench-scipy).
 if [ "${REFDATA:-}" = 1 ]; then
 	pkgs+=(python3-scipy python3-numpy r-base-core)

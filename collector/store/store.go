@@ -22,6 +22,12 @@ type Config struct {
 	Dir string `yaml:"dir" json:"dir"`
 	// Retention is how long samples are kept.
 	Retention time.Duration `yaml:"retention" json:"retention"`
+	// RetentionSize bounds the bytes of persisted blocks (plus WAL and
+	// chunks on disk); the oldest blocks are deleted first. 0 is no bound.
+	RetentionSize int64 `yaml:"retention_size" json:"retention_size"`
+	// MaxExemplars is the size of the in-memory exemplar ring, shared by
+	// all series; 0 disables exemplar storage.
+	MaxExemplars int64 `yaml:"max_exemplars" json:"max_exemplars"`
 	// OutOfOrderWindow accepts samples up to this much older than the newest
 	// sample, for late and backfilled telemetry.
 	OutOfOrderWindow time.Duration `yaml:"out_of_order_window" json:"out_of_order_window"`
@@ -33,8 +39,9 @@ type Config struct {
 	LookbackDelta time.Duration `yaml:"lookback_delta" json:"lookback_delta"`
 }
 
-// DefaultConfig returns the defaults: data in ./data, 15 days retention, a
-// two-hour out-of-order window.
+// DefaultConfig returns the defaults: data in ./data, 15 days retention and
+// no size bound, a two-hour out-of-order window, 100k exemplars. Native
+// histograms are always on in this TSDB.
 func DefaultConfig() Config {
 	return Config{
 		Dir:              "./data",
@@ -43,6 +50,7 @@ func DefaultConfig() Config {
 		QueryTimeout:     2 * time.Minute,
 		QueryMaxSamples:  50_000_000,
 		LookbackDelta:    5 * time.Minute,
+		MaxExemplars:     100_000,
 	}
 }
 
@@ -54,6 +62,12 @@ func (c Config) Validate() error {
 	}
 	if c.Retention <= 0 {
 		errs = append(errs, fmt.Errorf("store.retention: must be positive, got %s", c.Retention))
+	}
+	if c.RetentionSize < 0 {
+		errs = append(errs, fmt.Errorf("store.retention_size: must not be negative (0 is no bound), got %d", c.RetentionSize))
+	}
+	if c.MaxExemplars < 0 {
+		errs = append(errs, fmt.Errorf("store.max_exemplars: must not be negative (0 disables), got %d", c.MaxExemplars))
 	}
 	if c.OutOfOrderWindow < 0 {
 		errs = append(errs, fmt.Errorf("store.out_of_order_window: must not be negative, got %s", c.OutOfOrderWindow))
@@ -85,6 +99,9 @@ func Open(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Store, e
 	opts := tsdb.DefaultOptions()
 	opts.RetentionDuration = cfg.Retention.Milliseconds()
 	opts.OutOfOrderTimeWindow = cfg.OutOfOrderWindow.Milliseconds()
+	opts.MaxBytes = cfg.RetentionSize
+	opts.EnableExemplarStorage = cfg.MaxExemplars > 0
+	opts.MaxExemplars = cfg.MaxExemplars
 	db, err := tsdb.Open(cfg.Dir, logger.With("component", "tsdb"), reg, opts, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open tsdb in %s: %w", cfg.Dir, err)
@@ -117,6 +134,16 @@ func (s *Store) Appender(ctx context.Context) storage.Appender { return s.db.App
 
 // AppenderV2 returns a transaction for appending samples (OTLP path).
 func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 { return s.db.AppenderV2(ctx) }
+
+// ActiveSeries is the number of series in the TSDB head: those written
+// since the last head compaction, the unit of memory cost and of the
+// collector's max_active_series limit.
+func (s *Store) ActiveSeries() uint64 { return s.db.Head().NumSeries() }
+
+// ExemplarQuerier returns a querier over the stored exemplars.
+func (s *Store) ExemplarQuerier(ctx context.Context) (storage.ExemplarQuerier, error) {
+	return s.db.ExemplarQuerier(ctx)
+}
 
 // Querier returns a querier over [mint, maxt] in milliseconds.
 func (s *Store) Querier(mint, maxt int64) (storage.Querier, error) { return s.db.Querier(mint, maxt) }

@@ -121,3 +121,37 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestSizeRetentionExemplarsAndActiveSeries: the new store options validate
+// and take effect.
+func TestSizeRetentionExemplarsAndActiveSeries(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Dir = t.TempDir()
+	cfg.RetentionSize, cfg.MaxExemplars = -1, -1
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "store.retention_size") || !strings.Contains(err.Error(), "store.max_exemplars") {
+		t.Fatalf("Validate = %v", err)
+	}
+	cfg.RetentionSize, cfg.MaxExemplars = 1<<30, 10
+	s, err := Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.db.Head().NumSeries() != 0 || s.ActiveSeries() != 0 {
+		t.Fatal("fresh store has series")
+	}
+	app := s.Appender(context.Background())
+	ts := time.Now().UnixMilli()
+	for _, v := range []string{"a", "b", "c"} {
+		if _, err := app.Append(0, labels.FromStrings("__name__", "m", "v", v), ts, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.ActiveSeries(); n != 3 {
+		t.Errorf("ActiveSeries = %d, want 3", n)
+	}
+}
