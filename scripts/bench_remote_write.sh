@@ -58,7 +58,7 @@ run() {
 	echo "$name $rate $rss $idle $series"
 }
 
-"$tmp/augur" serve --listen "127.0.0.1:$AUGUR_PORT" --data-dir "$tmp/augur-data" >"$tmp/augur.log" 2>&1 &
+"$tmp/augur" serve --listen "127.0.0.1:$AUGUR_PORT" --data-dir "$tmp/augur-data" --otlp-grpc-listen= --jaeger-listen= >"$tmp/augur.log" 2>&1 &
 pids+=($!)
 augur_pid=$!
 wait_ready "http://127.0.0.1:$AUGUR_PORT/metrics"

@@ -26,7 +26,7 @@ import (
 // startAugur runs the binary's serve on addr with dataDir until killed.
 func startAugur(t *testing.T, bin, addr, dataDir string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", dataDir)
+	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", dataDir, "--otlp-grpc-listen=", "--jaeger-listen=")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &logs
 	if err := cmd.Start(); err != nil {

@@ -27,6 +27,9 @@ func main() {
 	var listenSet, dataSet bool
 	listen := serve.Flag("listen", "HTTP listen address (default 127.0.0.1:8080).").IsSetByUser(&listenSet).String()
 	dataDir := serve.Flag("data-dir", "Data directory (default ./data).").IsSetByUser(&dataSet).String()
+	var grpcSet, jaegerSet bool
+	grpcListen := serve.Flag("otlp-grpc-listen", "OTLP/gRPC listen address, also serving Jaeger's collector service (default 127.0.0.1:4317; empty turns it off).").IsSetByUser(&grpcSet).String()
+	jaegerListen := serve.Flag("jaeger-listen", "Standalone Jaeger gRPC collector address (default 127.0.0.1:14250; empty turns it off).").IsSetByUser(&jaegerSet).String()
 
 	demo := a.Command("demo", "Simulate a canary rollout end to end and print the verdict.")
 	healthy := demo.Flag("healthy", "Inject no regression: the verdict must be pass.").Bool()
@@ -91,6 +94,12 @@ func main() {
 		}
 		if dataSet {
 			cfg.Store.Dir = *dataDir
+		}
+		if grpcSet {
+			cfg.OTLPGRPC.Listen = *grpcListen
+		}
+		if jaegerSet {
+			cfg.Jaeger.Listen = *jaegerListen
 		}
 		fail(app.Serve(ctx, cfg, os.Stderr), 1)
 	case demo.FullCommand():

@@ -84,6 +84,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	r.POST("/v1/logs", gin.WrapH(logs.NewOTLPLogsHandler(logger, logRecords, cfg.Logs)))
 	r.POST("/loki/api/v1/push", gin.WrapH(logs.NewLokiPushHandler(logger, logRecords, cfg.Logs)))
 	r.GET("/api/v1/logs/patterns", gin.WrapH(logs.NewPatternsHandler(logger, logRecords)))
+	r.GET("/api/v1/spans", gin.WrapH(collector.NewSpansHandler(spans)))
 	r.POST("/api/v1/write", gin.WrapH(collector.NewRemoteWriteHandler(logger, reg, st, cfg.Collector)))
 	promapi.Register(r, st)
 	promapi.RegisterMetadata(r, st)

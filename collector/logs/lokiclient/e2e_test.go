@@ -50,11 +50,7 @@ func startAugur(t *testing.T) string {
 	var logs bytes.Buffer
 	// The gRPC receivers are off: this test needs HTTP only, and their
 	// default ports may be taken on a shared machine.
-	cfgFile := filepath.Join(tmp, "augur.yaml")
-	if err := os.WriteFile(cfgFile, []byte("otlp_grpc: {listen: \"\"}\njaeger: {listen: \"\"}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	srv := exec.Command(bin, "serve", "--config", cfgFile, "--listen", addr, "--data-dir", filepath.Join(tmp, "data"))
+	srv := exec.Command(bin, "serve", "--listen", addr, "--data-dir", filepath.Join(tmp, "data"), "--otlp-grpc-listen=", "--jaeger-listen=")
 	srv.Stdout, srv.Stderr = &logs, &logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
