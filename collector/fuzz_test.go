@@ -10,7 +10,10 @@ import (
 	"github.com/golang/snappy"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/prompb"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/augurhq/augur/collector/store/storetest"
 )
 
 // FuzzRemoteWrite feeds arbitrary bodies, snappy-compressed or raw, to the
@@ -84,6 +87,35 @@ func FuzzOTLPTraces(f *testing.F) {
 		switch rec.Code {
 		case http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge:
 		default:
+			t.Errorf("status %d: %s", rec.Code, rec.Body)
+		}
+	})
+}
+
+// FuzzOTLPMetrics: arbitrary bodies into the OTLP metrics receiver (our
+// decode, then Prometheus' translation into a real store) never panic and
+// answer 200 or a client error.
+func FuzzOTLPMetrics(f *testing.F) {
+	req := pmetricotlp.NewExportRequestFromMetrics(buildOTLPMetrics(time.Now().Add(-time.Minute)))
+	pb, _ := req.MarshalProto()
+	js, _ := req.MarshalJSON()
+	f.Add(pb, false)
+	f.Add(js, true)
+	f.Add([]byte(`{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"x","gauge":{"dataPoints":[{"asDouble":1}]}}]}]}]}`), true)
+	cfg := DefaultConfig()
+	cfg.MaxBodyBytes = 1 << 20
+	st := storetest.Open(f)
+	h := NewOTLPMetricsHandler(discardLogger(), prometheus.NewRegistry(), st, cfg)
+	f.Fuzz(func(t *testing.T, body []byte, json bool) {
+		req := httptest.NewRequest(http.MethodPost, "/v1/metrics", bytes.NewReader(body))
+		ct := "application/x-protobuf"
+		if json {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK && (rec.Code < 400 || rec.Code >= 500) {
 			t.Errorf("status %d: %s", rec.Code, rec.Body)
 		}
 	})

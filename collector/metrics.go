@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/otlptranslator"
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote"
@@ -129,6 +130,15 @@ func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 		sms := rm.ScopeMetrics()
 		for j := 0; j < sms.Len(); j++ {
 			ms := sms.At(j).Metrics()
+			// A metric without a data type carries nothing to store and
+			// would fail the whole batch in the translation: drop it alone.
+			ms.RemoveIf(func(m pmetric.Metric) bool {
+				if why := malformedMetric(m); why != "" {
+					rj.add(1, 0, fmt.Sprintf("metric %q: %s", truncate(m.Name(), 200), why))
+					return true
+				}
+				return false
+			})
 			for k := 0; k < ms.Len(); k++ {
 				m := ms.At(k)
 				err := resErr
@@ -169,6 +179,32 @@ func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 		}
 	}
 	return rj
+}
+
+// malformedMetric says why a metric cannot be translated at all, or "".
+func malformedMetric(m pmetric.Metric) string {
+	var t pmetric.AggregationTemporality
+	switch m.Type() {
+	case pmetric.MetricTypeEmpty:
+		return "no data (gauge, sum, histogram, exponential histogram or summary)"
+	case pmetric.MetricTypeSum:
+		t = m.Sum().AggregationTemporality()
+	case pmetric.MetricTypeHistogram:
+		t = m.Histogram().AggregationTemporality()
+	case pmetric.MetricTypeExponentialHistogram:
+		t = m.ExponentialHistogram().AggregationTemporality()
+	}
+	namer := otlptranslator.NewMetricNamer("", otlptranslator.UnderscoreEscapingWithSuffixes)
+	if _, err := namer.Build(otlptranslator.Metric{Name: m.Name(), Unit: m.Unit(), Type: otlptranslator.MetricTypeGauge}); err != nil {
+		return fmt.Sprintf("name cannot become a Prometheus metric name: %v", err)
+	}
+	if m.Type() == pmetric.MetricTypeGauge || m.Type() == pmetric.MetricTypeSummary {
+		return ""
+	}
+	if t != pmetric.AggregationTemporalityCumulative && t != pmetric.AggregationTemporalityDelta {
+		return fmt.Sprintf("%s with aggregation temporality %s: want cumulative or delta", m.Type(), t)
+	}
+	return ""
 }
 
 // bufferedResponse keeps an inner handler's answer for rewriting.
