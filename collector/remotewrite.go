@@ -213,45 +213,42 @@ func (h *remoteWrite) writeV1(ctx context.Context, req *prompb.WriteRequest) (st
 		refuse := func(t int64, err error) {
 			rj.add(0, 1, fmt.Sprintf("%s at %d: %v", seriesName(ls), t, err))
 		}
-		for _, s := range ts.Samples {
-			if s.Timestamp > maxT {
-				refuse(s.Timestamp, fmt.Errorf("%w: timestamp is too far in the future", storage.ErrOutOfBounds))
-				continue
+		// put appends one sample or histogram; a refused one is recorded
+		// and skipped, a storage failure aborts the whole request.
+		put := func(t int64, add func() (storage.SeriesRef, error)) error {
+			if t > maxT {
+				refuse(t, fmt.Errorf("%w: timestamp is too far in the future", storage.ErrOutOfBounds))
+				return nil
 			}
-			r, err := app.Append(ref, ls, s.Timestamp, s.Value)
+			r, err := add()
 			if err != nil {
 				if isSoftAppendError(err) {
-					refuse(s.Timestamp, err)
-					continue
+					refuse(t, err)
+					return nil
 				}
-				_ = app.Rollback()
-				return 0, rejects{}, err
+				return err
 			}
 			ref = r
 			stored++
+			return nil
+		}
+		for _, s := range ts.Samples {
+			if err := put(s.Timestamp, func() (storage.SeriesRef, error) { return app.Append(ref, ls, s.Timestamp, s.Value) }); err != nil {
+				_ = app.Rollback()
+				return 0, rejects{}, err
+			}
 		}
 		for _, hp := range ts.Histograms {
-			if hp.Timestamp > maxT {
-				refuse(hp.Timestamp, fmt.Errorf("%w: timestamp is too far in the future", storage.ErrOutOfBounds))
-				continue
-			}
-			var r storage.SeriesRef
-			var err error
-			if hp.IsFloatHistogram() {
-				r, err = app.AppendHistogram(ref, ls, hp.Timestamp, nil, hp.ToFloatHistogram())
-			} else {
-				r, err = app.AppendHistogram(ref, ls, hp.Timestamp, hp.ToIntHistogram(), nil)
-			}
-			if err != nil {
-				if isSoftAppendError(err) {
-					refuse(hp.Timestamp, err)
-					continue
+			err := put(hp.Timestamp, func() (storage.SeriesRef, error) {
+				if hp.IsFloatHistogram() {
+					return app.AppendHistogram(ref, ls, hp.Timestamp, nil, hp.ToFloatHistogram())
 				}
+				return app.AppendHistogram(ref, ls, hp.Timestamp, hp.ToIntHistogram(), nil)
+			})
+			if err != nil {
 				_ = app.Rollback()
 				return 0, rejects{}, err
 			}
-			ref = r
-			stored++
 		}
 		if ref == 0 {
 			continue
