@@ -26,14 +26,7 @@ import (
 // selectSeries evaluates expr at ts and returns the resulting vector.
 func selectSeries(t *testing.T, st *store.Store, expr string, ts time.Time) promql.Vector {
 	t.Helper()
-	v, _, err := st.Instant(context.Background(), expr, ts)
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	vec, ok := v.(promql.Vector)
-	if !ok {
-		t.Fatalf("%s: got %T, want a vector", expr, v)
-	}
+	vec := storetest.Vector(t, st, expr, ts)
 	return vec
 }
 

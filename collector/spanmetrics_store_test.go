@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/prometheus/promql"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/augurhq/augur/collector/store"
@@ -18,14 +17,7 @@ import (
 // label (or "" when the result has no such label).
 func instant(t *testing.T, st *store.Store, expr string, ts time.Time) map[string]float64 {
 	t.Helper()
-	v, _, err := st.Instant(context.Background(), expr, ts)
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	vec, ok := v.(promql.Vector)
-	if !ok {
-		t.Fatalf("%s: got %T, want a vector", expr, v)
-	}
+	vec := storetest.Vector(t, st, expr, ts)
 	out := map[string]float64{}
 	for _, s := range vec {
 		out[s.Metric.Get("service_version")] = s.F

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -34,14 +33,7 @@ func newLogs(t testing.TB, app storage.Appendable, cfg Config) *Logs {
 // labels' values joined with "/".
 func query(t *testing.T, st *store.Store, expr string, ts time.Time, by ...string) map[string]float64 {
 	t.Helper()
-	v, _, err := st.Instant(context.Background(), expr, ts)
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	vec, ok := v.(promql.Vector)
-	if !ok {
-		t.Fatalf("%s: got %T, want a vector", expr, v)
-	}
+	vec := storetest.Vector(t, st, expr, ts)
 	out := map[string]float64{}
 	for _, s := range vec {
 		var k []string

@@ -3,6 +3,10 @@
 package storetest
 
 import (
+	"context"
+	"time"
+
+	"github.com/prometheus/prometheus/promql"
 	"io"
 	"log/slog"
 	"testing"
@@ -28,4 +32,19 @@ func Open(tb testing.TB) *store.Store {
 		}
 	})
 	return st
+}
+
+// Vector evaluates expr at ts and fails the test unless the result is an
+// instant vector.
+func Vector(tb testing.TB, st *store.Store, expr string, ts time.Time) promql.Vector {
+	tb.Helper()
+	v, _, err := st.Instant(context.Background(), expr, ts)
+	if err != nil {
+		tb.Fatalf("%s: %v", expr, err)
+	}
+	vec, ok := v.(promql.Vector)
+	if !ok {
+		tb.Fatalf("%s: got %T, want a vector", expr, v)
+	}
+	return vec
 }
