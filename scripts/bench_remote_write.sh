@@ -8,15 +8,20 @@
 #   SERIES=10000 SAMPLES=1000000 SENDERS=8 BATCH=2000 scripts/bench_remote_write.sh
 #
 # Needs go, curl and /usr/bin/prometheus (scripts/deps.sh installs it).
-# Memory per series is VmRSS after ingestion divided by the TSDB head's
-# series (prometheus_tsdb_head_series); the RSS growth over the idle
-# process is shown too, since the idle footprint weighs on 10k series.
+# Memory per series is the settled VmRSS after ingestion (the median of
+# SETTLE readings one second apart, so that neither runtime is caught just
+# before or after a garbage collection) divided by the TSDB head's series
+# (prometheus_tsdb_head_series); the RSS growth over the idle process is
+# shown too, since the idle footprint weighs on 10k series. The whole
+# comparison runs ROUNDS times with fresh servers, and the medians decide.
 set -euo pipefail
 
 SERIES=${SERIES:-10000}
 SAMPLES=${SAMPLES:-1000000}
 SENDERS=${SENDERS:-8}
 BATCH=${BATCH:-2000}
+ROUNDS=${ROUNDS:-3}
+SETTLE=${SETTLE:-5}
 AUGUR_PORT=${AUGUR_PORT:-19180}
 PROM_PORT=${PROM_PORT:-19190}
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
@@ -52,34 +57,54 @@ run() {
 	out=$("$tmp/loadgen" -url "$write" -series "$SERIES" -samples "$SAMPLES" -senders "$SENDERS" -batch "$BATCH")
 	echo "$name: $out" >&2
 	rate=$(sed -n 's/.*samples_per_sec=\([0-9.]*\).*/\1/p' <<<"$out")
-	sleep 2
-	rss=$(rss_kb "$pid")
+	local readings=()
+	for _ in $(seq 1 "$SETTLE"); do
+		sleep 1
+		readings+=("$(rss_kb "$pid")")
+	done
+	rss=$(printf '%s\n' "${readings[@]}" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
 	series=$(head_series "$base")
 	echo "$name $rate $rss $idle $series"
 }
 
-"$tmp/augur" serve --listen "127.0.0.1:$AUGUR_PORT" --data-dir "$tmp/augur-data" --otlp-grpc-listen= --jaeger-listen= >"$tmp/augur.log" 2>&1 &
-pids+=($!)
-augur_pid=$!
-wait_ready "http://127.0.0.1:$AUGUR_PORT/metrics"
-a=$(run augur "$augur_pid" "http://127.0.0.1:$AUGUR_PORT" "http://127.0.0.1:$AUGUR_PORT/api/v1/write")
-kill "$augur_pid"; wait "$augur_pid" 2>/dev/null || true
+results=()
+for r in $(seq 1 "$ROUNDS"); do
+	"$tmp/augur" serve --listen "127.0.0.1:$AUGUR_PORT" --data-dir "$tmp/augur-data-$r" --otlp-grpc-listen= --jaeger-listen= >"$tmp/augur.log" 2>&1 &
+	pids+=($!)
+	augur_pid=$!
+	wait_ready "http://127.0.0.1:$AUGUR_PORT/metrics"
+	results+=("$(run augur "$augur_pid" "http://127.0.0.1:$AUGUR_PORT" "http://127.0.0.1:$AUGUR_PORT/api/v1/write")")
+	kill "$augur_pid"; wait "$augur_pid" 2>/dev/null || true
 
-printf 'global:\n  scrape_interval: 1m\n' >"$tmp/prometheus.yml"
-"$PROMETHEUS" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prom-data" \
-	--web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-remote-write-receiver --log.level=warn >"$tmp/prom.log" 2>&1 &
-pids+=($!)
-prom_pid=$!
-wait_ready "http://127.0.0.1:$PROM_PORT/-/ready"
-p=$(run prometheus "$prom_pid" "http://127.0.0.1:$PROM_PORT" "http://127.0.0.1:$PROM_PORT/api/v1/write")
+	printf 'global:\n  scrape_interval: 1m\n' >"$tmp/prometheus.yml"
+	"$PROMETHEUS" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prom-data-$r" \
+		--web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-remote-write-receiver --log.level=warn >"$tmp/prom.log" 2>&1 &
+	pids+=($!)
+	prom_pid=$!
+	wait_ready "http://127.0.0.1:$PROM_PORT/-/ready"
+	results+=("$(run prometheus "$prom_pid" "http://127.0.0.1:$PROM_PORT" "http://127.0.0.1:$PROM_PORT/api/v1/write")")
+	kill "$prom_pid"; wait "$prom_pid" 2>/dev/null || true
+done
 
 echo
-echo "load: $SERIES series, $SAMPLES samples, $SENDERS senders, $BATCH samples per request; $(nproc) CPUs"
-printf '%s\n%s\n' "$a" "$p" | awk '
-{ name[NR]=$1; rate[NR]=$2; rss[NR]=$3; idle[NR]=$4; ser[NR]=$5 }
+echo "load: $SERIES series, $SAMPLES samples, $SENDERS senders, $BATCH samples per request; $(nproc) CPUs; $ROUNDS rounds, RSS settled over ${SETTLE}s"
+printf '%s\n' "${results[@]}" | awk '
+function median(a, n,   i, j, t) {
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
+	return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+}
+{
+	k = ($1 == "augur") ? "a" : "p"; n[k]++
+	rate[k, n[k]] = $2; rss[k, n[k]] = $3 * 1024 / $5; grow[k, n[k]] = ($3 - $4) * 1024 / $5; ser[k] = $5; mib[k, n[k]] = $3 / 1024
+}
 END {
-	printf "%-11s %14s %10s %12s %15s %17s\n", "", "samples/s", "series", "RSS MiB", "RSS B/series", "growth B/series"
-	for (i = 1; i <= 2; i++)
-		printf "%-11s %14.0f %10d %12.1f %15.0f %17.0f\n", name[i], rate[i], ser[i], rss[i]/1024, rss[i]*1024/ser[i], (rss[i]-idle[i])*1024/ser[i]
-	printf "%-11s %14.2f %10s %12.2f %15.2f %17.2f\n", "augur/prom", rate[1]/rate[2], "", rss[1]/rss[2], (rss[1]/ser[1])/(rss[2]/ser[2]), ((rss[1]-idle[1])/ser[1])/((rss[2]-idle[2])/ser[2])
+	printf "%-7s %-11s %14s %10s %12s %15s %17s\n", "round", "", "samples/s", "series", "RSS MiB", "RSS B/series", "growth B/series"
+	for (i = 1; i <= n["a"]; i++) {
+		printf "%-7d %-11s %14.0f %10d %12.1f %15.0f %17.0f\n", i, "augur", rate["a", i], ser["a"], mib["a", i], rss["a", i], grow["a", i]
+		printf "%-7d %-11s %14.0f %10d %12.1f %15.0f %17.0f\n", i, "prometheus", rate["p", i], ser["p"], mib["p", i], rss["p", i], grow["p", i]
+		rr[i] = rate["a", i] / rate["p", i]; mr[i] = rss["a", i] / rss["p", i]; gr[i] = grow["a", i] / grow["p", i]
+		printf "%-7d %-11s %14.2f %10s %12s %15.2f %17.2f\n", i, "augur/prom", rr[i], "", "", mr[i], gr[i]
+	}
+	m = n["a"]
+	printf "\nmedian of %d rounds, augur/prometheus: samples/s %.2f, RSS per series %.2f, RSS growth per series %.2f\n", m, median(rr, m), median(mr, m), median(gr, m)
 }'

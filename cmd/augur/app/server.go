@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -214,6 +216,9 @@ func Serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 		return fmt.Errorf("invalid configuration: %w", err)
 	}
 	logger := cfg.Log.NewLogger(logOut)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.Runtime.GOGC)
+	}
 	srv, err := NewServer(cfg, logger)
 	if err != nil {
 		return err
