@@ -40,8 +40,9 @@ func evaluateMetric(ctx context.Context, spec Spec, m MetricSpec, start, end tim
 	r.Baseline.Query = RenderQuery(m.Query, spec.Baseline)
 	r.Canary.Query = RenderQuery(m.Query, spec.Canary)
 	step := time.Duration(spec.Step)
-	baseline, errB := src.Fetch(ctx, Query{Expr: r.Baseline.Query, Start: start, End: end, Step: step})
-	canary, errC := src.Fetch(ctx, Query{Expr: r.Canary.Query, Start: start, End: end, Step: step})
+	bs, errB := src.Fetch(ctx, Query{Expr: r.Baseline.Query, Start: start, End: end, Step: step})
+	cs, errC := src.Fetch(ctx, Query{Expr: r.Canary.Query, Start: start, End: end, Step: step})
+	baseline, canary := Values(bs), Values(cs)
 	r.Baseline = summarize(r.Baseline.Query, baseline)
 	r.Canary = summarize(r.Canary.Query, canary)
 	if errB != nil || errC != nil {

@@ -19,7 +19,17 @@ type fakeSource struct {
 	fetch func(q Query) ([]float64, error)
 }
 
-func (f fakeSource) Fetch(_ context.Context, q Query) ([]float64, error) { return f.fetch(q) }
+func (f fakeSource) Fetch(_ context.Context, q Query) ([]Series, error) {
+	xs, err := f.fetch(q)
+	if err != nil || xs == nil {
+		return nil, err
+	}
+	pts := make([]Point, len(xs))
+	for i, x := range xs {
+		pts[i] = Point{T: int64(i), V: x}
+	}
+	return []Series{{Labels: map[string]string{}, Points: pts}}, nil
+}
 
 func normal(seed uint64, n int, mean, sd float64) []float64 {
 	r := rand.New(rand.NewPCG(seed, 7))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"sort"
 	"sync"
@@ -22,8 +21,6 @@ const (
 	StatusAborted   Status = "aborted"
 )
 
-// ErrNotFound is returned for an unknown experiment ID.
-var ErrNotFound = errors.New("experiment not found")
 
 // Experiment is a submitted spec and what became of it.
 type Experiment struct {
@@ -36,12 +33,6 @@ type Experiment struct {
 	Deliveries []Delivery `json:"deliveries,omitempty"`
 }
 
-// Delivery records what a sink did with the verdict.
-type Delivery struct {
-	Sink  string `json:"sink"`
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
-}
 
 // NamedSink is a Sink with a name for delivery records.
 type NamedSink struct {
@@ -125,7 +116,7 @@ func (m *Manager) run(id string, spec Spec, start, end time.Time) {
 	n := Notification{ExperimentID: id, Webhooks: spec.Webhooks, Verdict: v}
 	for _, s := range m.sinks {
 		err := s.Sink.Publish(m.ctx, n)
-		d := Delivery{Sink: s.Name, OK: err == nil}
+		d := Delivery{Sink: s.Name, OK: err == nil, At: m.now().UTC()}
 		if err != nil {
 			d.Error = err.Error()
 			m.logger.Warn("verdict delivery failed", "id", id, "sink", s.Name, "err", err)

@@ -5,39 +5,77 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/augurhq/augur/analysis"
 )
 
-// Ranger evaluates PromQL range queries.
-type Ranger interface {
+// Querier evaluates PromQL range and instant queries.
+type Querier interface {
 	Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, annotations.Annotations, error)
+	Instant(ctx context.Context, expr string, ts time.Time) (parser.Value, annotations.Annotations, error)
 }
 
 // Source reads metrics from the embedded store.
-type Source struct{ r Ranger }
+type Source struct{ q Querier }
 
-// New returns a Source over r.
-func New(r Ranger) *Source { return &Source{r: r} }
+// New returns a Source over q.
+func New(q Querier) *Source { return &Source{q: q} }
 
-// Fetch evaluates q and returns every float value of every series, in
-// series then time order. Histogram-valued results are an error: the query
-// must reduce them (histogram_quantile, histogram_avg...).
-func (s *Source) Fetch(ctx context.Context, q analysis.Query) ([]float64, error) {
-	m, _, err := s.r.Range(ctx, q.Expr, q.Start, q.End, q.Step)
-	if err != nil {
-		return nil, fmt.Errorf("query %q: %w", q.Expr, err)
+// Fetch evaluates q (an instant query at q.End when q.Step is 0) and returns
+// every series. Histogram-valued results are an error: the query must reduce
+// them (histogram_quantile, histogram_avg...).
+func (s *Source) Fetch(ctx context.Context, q analysis.Query) ([]analysis.Series, error) {
+	if q.Instant() {
+		res, _, err := s.q.Instant(ctx, q.Expr, q.End)
+		if err != nil {
+			return nil, queryError(q.Expr, err)
+		}
+		var v promql.Vector
+		switch r := res.(type) {
+		case promql.Vector:
+			v = r
+		case promql.Scalar:
+			return []analysis.Series{{Labels: map[string]string{}, Points: []analysis.Point{{T: r.T, V: r.V}}}}, nil
+		default:
+			return nil, analysis.Permanent(fmt.Errorf("query %q: instant query returns %s, want a vector or scalar", q.Expr, res.Type()))
+		}
+		out := make([]analysis.Series, 0, len(v))
+		for _, smp := range v {
+			if smp.H != nil {
+				return nil, histogramError(q.Expr)
+			}
+			out = append(out, analysis.Series{Labels: smp.Metric.Map(), Points: []analysis.Point{{T: smp.T, V: smp.F}}})
+		}
+		return out, nil
 	}
-	var out []float64
+	m, _, err := s.q.Range(ctx, q.Expr, q.Start, q.End, q.Step)
+	if err != nil {
+		return nil, queryError(q.Expr, err)
+	}
+	out := make([]analysis.Series, 0, len(m))
 	for _, series := range m {
 		if len(series.Histograms) > 0 {
-			return nil, fmt.Errorf("query %q returns native histograms: reduce them to numbers, e.g. with histogram_quantile", q.Expr)
+			return nil, histogramError(q.Expr)
 		}
-		for _, p := range series.Floats {
-			out = append(out, p.F)
+		pts := make([]analysis.Point, len(series.Floats))
+		for i, p := range series.Floats {
+			pts[i] = analysis.Point{T: p.T, V: p.F}
 		}
+		out = append(out, analysis.Series{Labels: labelMap(series.Metric), Points: pts})
 	}
 	return out, nil
+}
+
+func labelMap(ls labels.Labels) map[string]string { return ls.Map() }
+
+func queryError(expr string, err error) error {
+	return fmt.Errorf("query %q: %w", expr, err)
+}
+
+func histogramError(expr string) error {
+	return analysis.Permanent(fmt.Errorf("query %q returns native histograms: reduce them to numbers, e.g. with histogram_quantile, or ask for buckets with histogram_count and le", expr))
 }

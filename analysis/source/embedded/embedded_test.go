@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/augurhq/augur/analysis"
@@ -20,6 +21,10 @@ type rangerFunc func(ctx context.Context, expr string, start, end time.Time, ste
 
 func (f rangerFunc) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, annotations.Annotations, error) {
 	return f(ctx, expr, start, end, step)
+}
+
+func (f rangerFunc) Instant(context.Context, string, time.Time) (parser.Value, annotations.Annotations, error) {
+	return nil, nil, errors.New("not an instant querier")
 }
 
 func TestFetchFromStore(t *testing.T) {
@@ -43,10 +48,11 @@ func TestFetchFromStore(t *testing.T) {
 	}
 	src := New(st)
 	q := analysis.Query{Expr: `latency{version="v2"}`, Start: start, End: start.Add(5 * time.Minute), Step: time.Minute}
-	got, err := src.Fetch(context.Background(), q)
+	series, err := src.Fetch(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := analysis.Values(series)
 	want := []float64{0, 1, 2, 3, 4, 5, 100, 101, 102, 103, 104, 105} // series by labels, then time
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)
@@ -70,14 +76,14 @@ func TestFetchRejectsHistograms(t *testing.T) {
 	src := New(rangerFunc(func(context.Context, string, time.Time, time.Time, time.Duration) (promql.Matrix, annotations.Annotations, error) {
 		return promql.Matrix{{Histograms: []promql.HPoint{{T: 1, H: &histogram.FloatHistogram{Count: 1}}}}}, nil, nil
 	}))
-	if _, err := src.Fetch(context.Background(), analysis.Query{Expr: "h"}); err == nil || !strings.Contains(err.Error(), "histogram_quantile") {
+	if _, err := src.Fetch(context.Background(), analysis.Query{Expr: "h", Step: time.Minute}); err == nil || !strings.Contains(err.Error(), "histogram_quantile") {
 		t.Errorf("histogram result: %v", err)
 	}
 	boom := errors.New("boom")
 	src = New(rangerFunc(func(context.Context, string, time.Time, time.Time, time.Duration) (promql.Matrix, annotations.Annotations, error) {
 		return nil, nil, boom
 	}))
-	if _, err := src.Fetch(context.Background(), analysis.Query{Expr: "x"}); !errors.Is(err, boom) {
+	if _, err := src.Fetch(context.Background(), analysis.Query{Expr: "x", Step: time.Minute}); !errors.Is(err, boom) {
 		t.Errorf("error not wrapped: %v", err)
 	}
 }
