@@ -203,7 +203,9 @@ func (m *Manager) Runs(ctx context.Context, id string) ([]Run, error) {
 }
 
 // Run returns one run.
-func (m *Manager) Run(ctx context.Context, runID string) (Run, error) { return m.store.GetRun(ctx, runID) }
+func (m *Manager) Run(ctx context.Context, runID string) (Run, error) {
+	return m.store.GetRun(ctx, runID)
+}
 
 // Intervals returns a run's interval results in order.
 func (m *Manager) Intervals(ctx context.Context, runID string) ([]IntervalResult, error) {

@@ -122,7 +122,9 @@ func parseScenario(t *testing.T, path string) *scenario {
 
 type sourcesFunc func(name string) (analysis.Source, error)
 
-func (f sourcesFunc) Source(name string, _ *analysis.SourceSpec) (analysis.Source, error) { return f(name) }
+func (f sourcesFunc) Source(name string, _ *analysis.SourceSpec) (analysis.Source, error) {
+	return f(name)
+}
 
 func runScenarioFile(t *testing.T, path string) {
 	sc := parseScenario(t, path)

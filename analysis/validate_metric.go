@@ -137,4 +137,3 @@ func validateDirection(add func(sub, format string, a ...any), d judges.Directio
 		add("judge.direction", "must be increase, decrease or either, got %q", d)
 	}
 }
-
