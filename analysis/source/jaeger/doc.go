@@ -8,7 +8,11 @@
 // duration in seconds, so judges compare per-request latency distributions
 // rather than pre-aggregated quantiles.
 //
-// jaeger imports analysis, jaeger-idl's api_v2 and model/v1 types, gRPC and
+// The client is jaeger-idl's generated api_v2 code over grpc-go; messages
+// are the gogo-generated types, which grpc-go's default codec encodes
+// through their own Marshal and Unmarshal methods.
+//
+// jaeger imports analysis, jaeger-idl (api_v2 and model/v1), gRPC and
 // Prometheus' PromQL parser; it must not import collector, web, alerting or
 // cmd.
 package jaeger

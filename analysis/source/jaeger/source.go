@@ -99,9 +99,10 @@ func (s *Source) Close() error { return s.conn.Close() }
 // samples. With operation set, only entry spans of that operation count.
 //
 // When a search finds more traces than limit, Jaeger returns only limit of
-// them (for most storage backends the most recent), and the samples are
-// then a subset of the requests in the range, not all of them; raise limit
-// or narrow the range if that biases the comparison. This is not an error.
+// them, the most recent as its storage backends order them, and the
+// samples are then a subset of the requests in the range (weighted to its
+// end), not all of them; raise limit or narrow the range if that biases
+// the comparison. This is not an error; it is logged.
 //
 // A malformed selector, an empty or reversed time range, and the query
 // service refusing the request (InvalidArgument, Unauthenticated,
