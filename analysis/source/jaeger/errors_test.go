@@ -165,3 +165,17 @@ func TestFetchLimitReached(t *testing.T) {
 		}
 	}
 }
+
+func TestFetchAfterClose(t *testing.T) {
+	qs := newQueryServer()
+	src, err := New(analysis.SourceSpec{Address: serve(t, qs)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Fetch(context.Background(), query(`{service="checkout"}`)); err == nil {
+		t.Fatal("Fetch after Close succeeded")
+	}
+}

@@ -16,7 +16,8 @@ import (
 	"github.com/augurhq/augur/analysis"
 )
 
-// Source reads per-request durations from a Jaeger query service.
+// Source reads per-request durations from a Jaeger query service. It is
+// safe for concurrent use.
 type Source struct {
 	addr    string
 	timeout time.Duration
@@ -68,7 +69,7 @@ func New(spec analysis.SourceSpec, logger *slog.Logger) (*Source, error) {
 	}, nil
 }
 
-// Close closes the connection.
+// Close closes the connection; Fetch fails after it.
 func (s *Source) Close() error { return s.conn.Close() }
 
 // Fetch returns the durations, in seconds, of the requests the selected
@@ -169,9 +170,10 @@ func (s *Source) find(ctx context.Context, req *api_v2.FindTracesRequest, sel se
 // attempt's timeout, a permanent refusal or a retryable failure.
 func (s *Source) callError(ctx, actx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("jaeger %s: FindTraces: %w", s.addr, context.Cause(ctx))
+		return fmt.Errorf("jaeger %s: FindTraces: %w", s.addr, ctx.Err())
 	}
-	if errors.Is(actx.Err(), context.DeadlineExceeded) {
+	// gRPC may time the call out a moment before actx's own timer fires.
+	if deadline, _ := actx.Deadline(); actx.Err() != nil || !time.Now().Before(deadline) {
 		return fmt.Errorf("jaeger %s: FindTraces: no complete answer within %s: %w", s.addr, s.timeout, context.DeadlineExceeded)
 	}
 	st := status.Convert(err)

@@ -2,6 +2,7 @@ package jaeger
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"reflect"
 	"testing"
@@ -190,5 +191,29 @@ func TestFetchRequest(t *testing.T) {
 				t.Errorf("request\n got %+v\nwant %+v", got, &tc.want)
 			}
 		})
+	}
+}
+
+// TestFetchConcurrent fetches two cohorts at once over one connection, as
+// the engine does.
+func TestFetchConcurrent(t *testing.T) {
+	qs := newQueryServer(chunked(10, shop().acrossVersions)...)
+	src := newSource(t, analysis.SourceSpec{Address: serve(t, qs)})
+	want := map[string][]float64{"v1": {0.2}, "v2": {0.05}}
+	errs := make(chan error, 8)
+	for i := range 8 {
+		version := []string{"v1", "v2"}[i%2]
+		go func() {
+			got, err := src.Fetch(context.Background(), query(`{service="checkout", "service.version"="`+version+`"}`))
+			if err == nil && !reflect.DeepEqual(analysis.Values(got), want[version]) {
+				err = fmt.Errorf("%s: got %v, want %v", version, analysis.Values(got), want[version])
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
