@@ -3,5 +3,6 @@
 //
 // It depends on a one-method interface satisfied by collector/store.Store;
 // it must not import collector, web or alerting (its tests use the real
-// store).
+// store through collector/store/storetest and run the conformance suite of
+// analysis/source/sourcetest).
 package embedded
