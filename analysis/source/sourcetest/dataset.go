@@ -105,9 +105,9 @@ func LabelString(ls map[string]string) string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
-// diff compares series regardless of their order; NaN equals NaN. It
+// Diff compares series regardless of their order; NaN equals NaN. It
 // returns "" when they match.
-func diff(got, want []analysis.Series) string {
+func Diff(got, want []analysis.Series) string {
 	byLabels := func(ss []analysis.Series) []analysis.Series {
 		ss = slices.Clone(ss)
 		sort.Slice(ss, func(i, j int) bool { return LabelString(ss[i].Labels) < LabelString(ss[j].Labels) })

@@ -106,7 +106,7 @@ func runData(t *testing.T, data Data) {
 			if err != nil {
 				t.Fatalf("Fetch(%q): %v", query.Expr, err)
 			}
-			if msg := diff(got, d.Eval(c.version, c.start, c.end, c.step)); msg != "" {
+			if msg := Diff(got, d.Eval(c.version, c.start, c.end, c.step)); msg != "" {
 				t.Errorf("Fetch(%q) from %s to %s every %s:\n%s", query.Expr, c.start, c.end, c.step, msg)
 			}
 		})
