@@ -39,7 +39,7 @@ func TestConformance(t *testing.T) {
 			app := st.Appender(context.Background())
 			for _, s := range d.Series {
 				b := labels.NewScratchBuilder(len(s.Labels) + 1)
-				b.Add(labels.MetricName, d.Metric)
+				b.Add("__name__", d.Metric)
 				for k, v := range s.Labels {
 					b.Add(k, v)
 				}
