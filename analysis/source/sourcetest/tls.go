@@ -42,7 +42,7 @@ func runTLS(t *testing.T, h HTTP) {
 			name:    "client certificate missing",
 			server:  requireClientCert,
 			spec:    func(f tlsFiles) *analysis.TLSSpec { return &analysis.TLSSpec{CAFile: f.ca} },
-			wantErr: "certificate",
+			wantErr: "certificate required",
 		},
 	}
 	for _, c := range cases {
