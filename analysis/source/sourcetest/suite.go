@@ -29,11 +29,13 @@ type Backend struct {
 	Refuse func(t *testing.T, f Fault) (addr string, mentions []string)
 }
 
-// Data is how a backend takes part in the data cases.
+// Data is how a backend takes part in the data cases. A backend that
+// cannot load the dataset (a trace store) leaves out Load and
+// Queries.Cohort and still runs the no-data and cancellation cases.
 type Data struct {
-	// Source answers the queries once Load has run.
 	Source analysis.Source
-	// Load stores the dataset (or teaches a replaying fake its answers).
+	// Load stores the dataset (or teaches a replaying fake its answers)
+	// for the range and instant cases; nil skips them.
 	Load    func(t *testing.T, d Dataset)
 	Queries Queries
 }
@@ -41,12 +43,13 @@ type Data struct {
 // Queries are the data cases' queries in the source's language.
 type Queries struct {
 	// Cohort selects the series of one version of metric; each result
-	// series carries exactly the labels version and pod.
+	// series carries exactly the labels version and pod. Needed with
+	// Data.Load.
 	Cohort func(metric, version string) string
-	// Nothing is well formed and matches no series.
+	// Nothing is well formed and matches no series. Always needed.
 	Nothing string
 	// Malformed must be refused as malformed, with an error containing
-	// MalformedSays.
+	// MalformedSays; "" skips that case.
 	Malformed     string
 	MalformedSays string
 }
@@ -80,9 +83,61 @@ func Run(t *testing.T, b Backend) {
 }
 
 func runData(t *testing.T, data Data) {
+	switch {
+	case data.Source == nil || data.Queries.Nothing == "":
+		t.Fatal("sourcetest: Data needs a Source and Queries.Nothing")
+	case data.Load != nil && data.Queries.Cohort == nil:
+		t.Fatal("sourcetest: Data.Load needs Queries.Cohort")
+	}
 	d := newDataset(time.Now())
-	data.Load(t, d)
+	t.Run("values", func(t *testing.T) {
+		if data.Load == nil {
+			t.Skip("the backend cannot load the dataset")
+		}
+		data.Load(t, d)
+		runValues(t, data.Source, data.Queries, d)
+	})
 	q := data.Queries
+	end := d.End()
+	for _, step := range []time.Duration{d.Interval, 0} {
+		t.Run(fmt.Sprintf("no data with step %s", step), func(t *testing.T) {
+			got, err := data.Source.Fetch(context.Background(), analysis.Query{Expr: q.Nothing, Start: d.Start, End: end, Step: step})
+			if err != nil || len(got) != 0 {
+				t.Errorf("Fetch(%q) = %d series, %v; want none and no error", q.Nothing, len(got), err)
+			}
+		})
+	}
+
+	t.Run("malformed query", func(t *testing.T) {
+		if q.Malformed == "" {
+			t.Skip("the backend has no malformed query")
+		}
+		_, err := data.Source.Fetch(context.Background(), analysis.Query{Expr: q.Malformed, Start: d.Start, End: end, Step: d.Interval})
+		if !errors.Is(err, analysis.ErrPermanent) {
+			t.Fatalf("Fetch(%q) = %v; want a permanent error", q.Malformed, err)
+		}
+		if !strings.Contains(err.Error(), q.MalformedSays) {
+			t.Errorf("Fetch(%q) = %v; want it to say %q", q.Malformed, err, q.MalformedSays)
+		}
+		t.Log(err)
+	})
+
+	t.Run("cancelled context", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		begin := time.Now()
+		_, err := data.Source.Fetch(ctx, analysis.Query{Expr: q.Nothing, Start: d.Start, End: end, Step: d.Interval})
+		if took := time.Since(begin); took > 2*time.Second {
+			t.Errorf("took %s to notice the cancelled context", took)
+		}
+		if err == nil || errors.Is(err, analysis.ErrPermanent) {
+			t.Errorf("Fetch with a cancelled context = %v; want a retryable error", err)
+		}
+	})
+}
+
+// runValues checks range and instant queries over the loaded dataset.
+func runValues(t *testing.T, src analysis.Source, q Queries, d Dataset) {
 	end := d.End()
 	cases := []struct {
 		name    string
@@ -102,7 +157,7 @@ func runData(t *testing.T, data Data) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			query := analysis.Query{Expr: q.Cohort(d.Metric, c.version), Start: c.start, End: c.end, Step: c.step}
-			got, err := data.Source.Fetch(context.Background(), query)
+			got, err := src.Fetch(context.Background(), query)
 			if err != nil {
 				t.Fatalf("Fetch(%q): %v", query.Expr, err)
 			}
@@ -111,37 +166,4 @@ func runData(t *testing.T, data Data) {
 			}
 		})
 	}
-
-	for _, step := range []time.Duration{d.Interval, 0} {
-		t.Run(fmt.Sprintf("no data with step %s", step), func(t *testing.T) {
-			got, err := data.Source.Fetch(context.Background(), analysis.Query{Expr: q.Nothing, Start: d.Start, End: end, Step: step})
-			if err != nil || len(got) != 0 {
-				t.Errorf("Fetch(%q) = %d series, %v; want none and no error", q.Nothing, len(got), err)
-			}
-		})
-	}
-
-	t.Run("malformed query", func(t *testing.T) {
-		_, err := data.Source.Fetch(context.Background(), analysis.Query{Expr: q.Malformed, Start: d.Start, End: end, Step: d.Interval})
-		if !errors.Is(err, analysis.ErrPermanent) {
-			t.Fatalf("Fetch(%q) = %v; want a permanent error", q.Malformed, err)
-		}
-		if !strings.Contains(err.Error(), q.MalformedSays) {
-			t.Errorf("Fetch(%q) = %v; want it to say %q", q.Malformed, err, q.MalformedSays)
-		}
-		t.Log(err)
-	})
-
-	t.Run("cancelled context", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		begin := time.Now()
-		_, err := data.Source.Fetch(ctx, analysis.Query{Expr: q.Cohort(d.Metric, "v1"), Start: d.Start, End: end, Step: d.Interval})
-		if took := time.Since(begin); took > 2*time.Second {
-			t.Errorf("took %s to notice the cancelled context", took)
-		}
-		if err == nil || errors.Is(err, analysis.ErrPermanent) {
-			t.Errorf("Fetch with a cancelled context = %v; want a retryable error", err)
-		}
-	})
 }
