@@ -133,7 +133,11 @@ func (c *Client) Do(ctx context.Context, r Request) ([]analysis.Series, error) {
 		}
 		return nil, fail(c.interrupted(ctx, actx, err))
 	}
-	defer resp.Body.Close()
+	defer func() {
+		// Drain what the decoder left so the connection can be reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+	}()
 	if resp.StatusCode/100 != 2 {
 		return nil, fail(classify(newStatusError(resp)))
 	}
@@ -148,9 +152,11 @@ func (c *Client) Do(ctx context.Context, r Request) ([]analysis.Series, error) {
 	if env.Status != "success" {
 		return nil, fail(classify(&StatusError{Code: resp.StatusCode, Status: resp.Status, ErrorType: env.ErrorType, Message: env.Error}))
 	}
-	if len(env.Warnings) > 0 || len(env.Infos) > 0 {
-		c.logger.Warn("query answered with warnings", "source", c.name, "url", where, "query", r.Expr,
-			"warnings", env.Warnings, "infos", env.Infos)
+	if len(env.Warnings) > 0 {
+		c.logger.Warn("query answered with warnings", "source", c.name, "url", where, "query", r.Expr, "warnings", env.Warnings)
+	}
+	if len(env.Infos) > 0 {
+		c.logger.Info("query answered with notes", "source", c.name, "url", where, "query", r.Expr, "infos", env.Infos)
 	}
 	series, err := env.series()
 	if err != nil {
