@@ -60,9 +60,19 @@ func (f *fake) Wait(ctx context.Context, id string) (analysis.Experiment, error)
 	return f.wait(ctx, id)
 }
 
-func newEngine(f *fake) *gin.Engine {
+// newEngine registers the API on a new engine whose middleware fails the
+// test for any answer whose status the OpenAPI document does not list.
+func newEngine(t *testing.T, f *fake) *gin.Engine {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
+	doc := loadOpenAPI(t)
 	r := gin.New()
+	r.Use(func(c *gin.Context) {
+		c.Next()
+		if route := c.FullPath(); route != "" && !documented(doc, route, c.Request.Method, c.Writer.Status()) {
+			t.Errorf("%s %s answered %d, which the OpenAPI document does not list", c.Request.Method, route, c.Writer.Status())
+		}
+	})
 	Register(r, f)
 	return r
 }
@@ -91,7 +101,7 @@ func serve(t *testing.T, f *fake, req request) answer {
 		r.Header.Set(req.header[i], req.header[i+1])
 	}
 	w := httptest.NewRecorder()
-	newEngine(f).ServeHTTP(w, r)
+	newEngine(t, f).ServeHTTP(w, r)
 	a := answer{ResponseRecorder: w}
 	_ = json.Unmarshal(w.Body.Bytes(), &a.json)
 	return a
