@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -90,7 +91,7 @@ func writeError(c *gin.Context, code int, msg string, fields ...fieldError) {
 func fail(c *gin.Context, err error, noun, id string) {
 	switch {
 	case errors.Is(err, analysis.ErrNotFound):
-		writeError(c, http.StatusNotFound, noun+" "+id+" not found")
+		writeError(c, http.StatusNotFound, strings.TrimSpace(noun+" "+id)+" not found")
 	case errors.Is(err, analysis.ErrConflict):
 		writeError(c, http.StatusConflict, err.Error())
 	default:
