@@ -15,7 +15,10 @@ import (
 // ClaimDue leases to owner, until now+lease, up to limit runs that are
 // running with NextDue <= now, or that ended with their verdict
 // undelivered, and that no unexpired lease holds; earliest NextDue first.
-// It is one statement: concurrent callers never get the same run.
+// now is the caller's clock, compared with NextDue and with other owners'
+// lease_until (see the package doc on leases). It is one statement:
+// concurrent callers never get the same run. Claiming does not change
+// UpdatedAt, which tracks changes to the run itself.
 func (s *Store) ClaimDue(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]analysis.Run, error) {
 	if owner == "" {
 		return nil, errors.New("state: claim: empty owner")
