@@ -21,12 +21,21 @@ func ptr[T any](v T) *T { return &v }
 // testSpec is a spec using every kind of field: pointers, durations,
 // timestamps, maps, slices.
 func testSpec(name string) analysis.Spec {
-	start, end := analysis.Timestamp(t0.Add(-time.Hour)), analysis.Timestamp(t0)
+	start := t0.Add(-time.Hour)
+	retries := 2
 	return analysis.Spec{
+		APIVersion: analysis.APIVersion,
+		Kind:       analysis.KindCanary,
 		Name:       name,
-		Baseline:   `service_version="v1"`,
-		Canary:     `service_version="v2"`,
-		Window:     analysis.Window{Start: &start, End: &end},
+		Cohorts: analysis.Cohorts{
+			Baseline: &analysis.Cohort{Selector: `service_version="v1"`},
+			Canary:   &analysis.Cohort{Selector: `service_version="v2"`, Selectors: map[string]string{"logs": `app="x"`}},
+		},
+		Sources: map[string]analysis.SourceSpec{"logs": {Type: analysis.SourceLoki, URL: "http://127.0.0.1:3100", Retries: &retries,
+			Headers: map[string]string{"X-A": "b"}}},
+		Timing: analysis.Timing{Start: &analysis.StartTime{At: &start}, Lifetime: analysis.Duration(time.Hour),
+			Interval: analysis.Duration(10 * time.Minute), Lookback: analysis.Duration(20 * time.Minute)},
+		Limits:     analysis.Limits{FailureLimit: 1, InconclusiveLimit: ptr(2), ConsecutiveErrorLimit: ptr(4)},
 		Step:       analysis.Duration(15 * time.Second),
 		Thresholds: analysis.ScoreThreshold{Pass: 95, Marginal: 75},
 		Metrics: []analysis.MetricSpec{
