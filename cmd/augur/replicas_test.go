@@ -35,8 +35,8 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// dataServer is an in-process augur holding latency samples for two
-// cohorts from 30 s ago to 2 min ahead: the replicas read it as a shared
+// dataServer is an in-process augur holding latency samples for v1 and v2
+// (identical) and v3 (40 higher), from 30 s ago to 2 min ahead: the replicas read it as a shared
 // Prometheus-API source.
 func dataServer(t *testing.T) string {
 	t.Helper()
@@ -54,9 +54,13 @@ func dataServer(t *testing.T) string {
 	for s := -30; s <= 120; s++ {
 		ts := now.Add(time.Duration(s) * time.Second).UnixMilli()
 		for pod := 0; pod < 5; pod++ {
-			for _, v := range []string{"v1", "v2"} {
+			for _, v := range []string{"v1", "v2", "v3"} {
+				val := 100 + float64((s*7+pod*13)%11)
+				if v == "v3" { // a regression
+					val += 40
+				}
 				ls := labels.FromStrings("__name__", "latency", "version", v, "pod", fmt.Sprint(pod))
-				if _, err := app.Append(0, ls, ts, 100+float64((s*7+pod*13)%11)); err != nil {
+				if _, err := app.Append(0, ls, ts, val); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -231,13 +235,15 @@ func TestReplicasShareRunsAndTakeOver(t *testing.T) {
 	byReplica := map[string]int{}
 	for _, id := range ids {
 		e := done[id]
-		var runs []analysis.Run
-		apiJSON(t, http.MethodGet, b.base+"/api/v1/experiments/"+id+"/runs", "", http.StatusOK, &runs)
+		var rl struct{ Runs []analysis.Run }
+		apiJSON(t, http.MethodGet, b.base+"/api/v1/experiments/"+id+"/runs", "", http.StatusOK, &rl)
+		runs := rl.Runs
 		if len(runs) != 1 || runs[0].Verdict == nil {
 			t.Fatalf("%s: %d runs, want 1 with a verdict", id, len(runs))
 		}
-		var ivs []analysis.IntervalResult
-		apiJSON(t, http.MethodGet, b.base+"/api/v1/runs/"+e.Run+"/intervals", "", http.StatusOK, &ivs)
+		var il struct{ Intervals []analysis.IntervalResult }
+		apiJSON(t, http.MethodGet, b.base+"/api/v1/runs/"+e.Run+"/intervals", "", http.StatusOK, &il)
+		ivs := il.Intervals
 		if len(ivs) != count {
 			t.Errorf("%s: %d intervals judged, want %d", id, len(ivs), count)
 		}
@@ -288,10 +294,11 @@ func TestRestartResumes(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond)
 	_ = first.cmd.Process.Kill()
 	_ = first.cmd.Wait()
-	var before []analysis.IntervalResult
 	second := startReplica(t, "second", conf)
 	done := waitCompleted(t, second.base, []string{e.ID}, 30*time.Second)[e.ID]
-	apiJSON(t, http.MethodGet, second.base+"/api/v1/runs/"+done.Run+"/intervals", "", http.StatusOK, &before)
+	var il struct{ Intervals []analysis.IntervalResult }
+	apiJSON(t, http.MethodGet, second.base+"/api/v1/runs/"+done.Run+"/intervals", "", http.StatusOK, &il)
+	before := il.Intervals
 	if len(before) != 6 {
 		t.Fatalf("%d intervals, want 6", len(before))
 	}
