@@ -35,7 +35,11 @@ func PrintVerdict(out io.Writer, v analysis.Verdict) {
 		if m.DryRun {
 			name += " (dry run)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, value(m.Baseline.Median), value(m.Canary.Median),
+		base, can := value(m.Baseline.Median), value(m.Canary.Median)
+		if m.BaselineRate != nil && m.CanaryRate != nil {
+			base, can = fmt.Sprintf("rate %.3g%%", 100**m.BaselineRate), fmt.Sprintf("rate %.3g%%", 100**m.CanaryRate)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, base, can,
 			shift, strings.ToUpper(string(m.Classification)), oneLine(m.Reason))
 	}
 	_ = tw.Flush()
