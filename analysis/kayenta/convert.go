@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/prometheus/promql/parser"
@@ -19,7 +20,7 @@ import (
 // without defaults; it passes Validate once SetDefaults has filled them,
 // and an invalid result is an error that names the fields.
 func Convert(config []byte, opts Options) (analysis.Spec, []string, error) {
-	d := &decoder{}
+	d := &decoder{warnings: []string{}}
 	spec, err := d.convert(config, opts)
 	if err != nil {
 		return analysis.Spec{}, d.warnings, fmt.Errorf("kayenta import: %w", err)
@@ -63,6 +64,7 @@ func (d *decoder) convert(config []byte, opts Options) (analysis.Spec, error) {
 			used = append(used, *pair)
 		}
 	}
+	spec.Metrics = d.dropLoneDryRuns(spec.Metrics, classifierWeights(cfg))
 	if len(spec.Metrics) == 0 {
 		return analysis.Spec{}, errors.New("metrics: no prometheus metric to import")
 	}
@@ -135,12 +137,36 @@ func (d *decoder) metric(i int, raw json.RawMessage, cfg canaryConfig, opts Opti
 		m.Group = mc.Groups[0]
 	}
 	if len(mc.Groups) > 1 {
-		d.warn("%s.groups: a metric has one group in augur; kept %q, dropped %s", path, mc.Groups[0], strings.Join(mc.Groups[1:], ", "))
+		d.warn("%s.groups: a metric has one group in augur; kept %q, dropped %s", path, mc.Groups[0], quoteAll(mc.Groups[1:]))
 	}
 	if err := d.judge(path, mc.AnalysisConfigurations, &m); err != nil {
 		return m, nil, false, err
 	}
 	return m, pair, true, nil
+}
+
+// dropLoneDryRuns skips muted metrics whose group has no deciding metric
+// when groups are weighted: such a group would carry a weight that nothing
+// scored fills. Muted metrics never decide, so no verdict changes.
+func (d *decoder) dropLoneDryRuns(metrics []analysis.MetricSpec, weights map[string]float64) []analysis.MetricSpec {
+	if len(weights) == 0 {
+		return metrics
+	}
+	deciding := map[string]bool{}
+	for _, m := range metrics {
+		if !m.DryRun {
+			deciding[m.Group] = true
+		}
+	}
+	out := metrics[:0]
+	for _, m := range metrics {
+		if m.DryRun && !deciding[m.Group] {
+			d.warn("metric %q: muted and alone in group %q, which then has no metric to weigh; skipped", m.Name, m.Group)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // cohortBuilder renders the cohort selectors from the scope matchers the
@@ -229,4 +255,12 @@ func classifierWeights(cfg canaryConfig) map[string]float64 {
 		return nil
 	}
 	return cfg.Classifier.GroupWeights
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
 }

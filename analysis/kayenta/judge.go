@@ -119,7 +119,7 @@ func (d *decoder) enum(path, v, def string, allowed ...string) string {
 			return v
 		}
 	}
-	d.warn("%s %s: not %s; Kayenta reads it as %s", path, v, strings.Join(allowed, ", "), def)
+	d.warn("%s %s: not one of %s; Kayenta reads it as %s", path, v, strings.Join(allowed, ", "), def)
 	return def
 }
 
