@@ -170,8 +170,8 @@ func TestConvert(t *testing.T) {
 			wantErr: []string{`metrics[0] "errors".scopeName eu`, "no such scope", "default"},
 		},
 		{
-			name:    "a value in one scope only",
-			config:  config(promMetric("errors", `PromQL:sum(x{app="${scope}",shard="${shard}"})`, "")),
+			name:   "a value in one scope only",
+			config: config(promMetric("errors", `PromQL:sum(x{app="${scope}",shard="${shard}"})`, "")),
 			opts: func() Options {
 				o := withScopes("a", "b", nil)
 				p := o.Scopes[DefaultScopeName]
@@ -182,7 +182,7 @@ func TestConvert(t *testing.T) {
 			wantErr: []string{"${shard} has a value in the control scope only"},
 		},
 		{
-			name: "extended scope params that differ become cohort matchers",
+			name:   "extended scope params that differ become cohort matchers",
 			config: config(promMetric("errors", `PromQL:sum(rate(x{app="${scope}",track="${track}"}[1m]))`, "")),
 			opts: func() Options {
 				o := withScopes("api", "api", nil)
