@@ -143,9 +143,6 @@ func (d *decoder) parseConfig(b []byte) (canaryConfig, error) {
 	if err := d.object("config", b, &cfg, used, quiet); err != nil {
 		return cfg, err
 	}
-	if len(cfg.Metrics) == 0 {
-		return cfg, errors.New("metrics: the config has no metric")
-	}
 	if len(cfg.RawClass) > 0 && string(cfg.RawClass) != "null" {
 		cfg.Classifier = &classifierConfig{}
 		if err := d.object("classifier", cfg.RawClass, cfg.Classifier, []string{"groupWeights", "scoreThresholds"}, nil); err != nil {
@@ -157,6 +154,9 @@ func (d *decoder) parseConfig(b []byte) (canaryConfig, error) {
 		if err := d.object("judge", cfg.RawJudge, cfg.Judge, []string{"name", "judgeConfigurations"}, nil); err != nil {
 			return cfg, err
 		}
+	}
+	if len(cfg.Metrics) == 0 {
+		return cfg, errors.New("metrics: the config has no metric")
 	}
 	if j := cfg.Judge; j != nil {
 		if j.Name != "" && j.Name != netflixJudge {

@@ -114,6 +114,10 @@ func (d *decoder) metric(i int, raw json.RawMessage, cfg canaryConfig, opts Opti
 	if err := d.object(path+".query", mc.Query, &q, qUsed, []string{"serviceType"}); err != nil {
 		return m, nil, false, err
 	}
+	m = analysis.MetricSpec{Name: mc.Name, Source: opts.Source}
+	if err := d.judge(path, mc.AnalysisConfigurations, &m); err != nil {
+		return m, nil, false, err
+	}
 	scopeName := cmp.Or(mc.ScopeName, DefaultScopeName)
 	vals := scopeValues{explicit: c.explicit}
 	resourceType := q.ResourceType
@@ -132,15 +136,12 @@ func (d *decoder) metric(i int, raw json.RawMessage, cfg canaryConfig, opts Opti
 	if err := c.add(named, t.removed, vals); err != nil {
 		return m, nil, false, err
 	}
-	m = analysis.MetricSpec{Name: mc.Name, Source: opts.Source, Query: t.query}
+	m.Query = t.query
 	if len(mc.Groups) > 0 {
 		m.Group = mc.Groups[0]
 	}
 	if len(mc.Groups) > 1 {
 		d.warn("%s.groups: a metric has one group in augur; kept %q, dropped %s", path, mc.Groups[0], quoteAll(mc.Groups[1:]))
-	}
-	if err := d.judge(path, mc.AnalysisConfigurations, &m); err != nil {
-		return m, nil, false, err
 	}
 	return m, pair, true, nil
 }
