@@ -39,7 +39,7 @@ func translateQuery(q queryConfig, templates map[string]string, resourceType str
 		return translatePromQL(strings.TrimPrefix(t, promQLPrefix), vals)
 	}
 	if q.MetricName == "" {
-		return translated{}, errors.New("query.metricName: required unless the template starts with " + promQLPrefix)
+		return translated{}, errors.New("query.metricName: required unless the template is a whole query (starts with " + promQLPrefix + ")")
 	}
 	filter := tmpl
 	if filter == "" {
