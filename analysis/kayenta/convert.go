@@ -17,8 +17,9 @@ import (
 // Convert imports a Kayenta canary config as an augur/v1 canary spec. The
 // warnings name what the config says that the spec cannot (skipped
 // metrics, ignored fields, fallbacks). The spec is returned as converted,
-// without defaults; it passes Validate once SetDefaults has filled them,
-// and an invalid result is an error that names the fields.
+// without defaults; it passes Validate once SetDefaults has filled them.
+// When it does not, the error names the invalid fields and the spec is
+// returned with it, so that a user can see what to fix.
 func Convert(config []byte, opts Options) (analysis.Spec, []string, error) {
 	d := &decoder{warnings: []string{}}
 	spec, err := d.convert(config, opts)

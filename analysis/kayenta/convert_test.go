@@ -127,7 +127,13 @@ func TestConvert(t *testing.T) {
 			name:    "a template without scope variable tells the cohorts apart by nothing",
 			config:  config(promMetric("errors", `PromQL:sum(rate(x{job="api"}[1m]))`, "")),
 			opts:    withScopes("a", "b", nil),
-			wantErr: []string{`metrics[0] "errors"`, "no scope variable"},
+			wantErr: []string{`metrics[0] "errors"`, "nothing tells baseline from canary"},
+		},
+		{
+			name:    "the same scope for control and experiment is a constant",
+			config:  config(promMetric("errors", errorsPromQL, "")),
+			opts:    withScopes("api", "api", nil),
+			wantErr: []string{`metrics[0] "errors"`, "value differs between the control and experiment scopes"},
 		},
 		{
 			name: "metrics must use the same scope matchers without explicit selectors",
@@ -231,7 +237,7 @@ func TestConvert(t *testing.T) {
 			name:    "metricName with label bindings only and scopes: nothing selects the scope",
 			config:  config(`{"name":"cpu","query":{"type":"prometheus","metricName":"cpu_seconds","labelBindings":["mode=\"user\""]},"groups":["g"]}`),
 			opts:    withScopes("a", "b", nil),
-			wantErr: []string{`metrics[0] "cpu"`, "no scope variable", "baseline and canary selectors"},
+			wantErr: []string{`metrics[0] "cpu"`, "nothing tells baseline from canary", "baseline and canary selectors"},
 		},
 		{
 			name:    "a resource type Kayenta does not know",

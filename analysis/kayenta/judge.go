@@ -99,6 +99,7 @@ func (d *decoder) judge(path string, cfgs map[string]json.RawMessage, m *analysi
 		if j.Direction == dirDecrease {
 			j.CriticalIncrease = 0
 		}
+		d.warn("%s.critical: with critical bounds, imported as critical_increase/critical_decrease: only a failure beyond them fails the run, as in Kayenta", p)
 	}
 	m.Judge = j
 	// A critical metric without data fails a Kayenta canary unless NaNs

@@ -64,7 +64,7 @@ func TestJudge(t *testing.T) {
 			want: mw(func(j *analysis.JudgeSpec) {
 				j.Direction, j.AllowedIncrease, j.CriticalIncrease = dirIncrease, 1.2, 2
 			}),
-			mustHave: true,
+			mustHave: true, warning: []string{"critical_increase/critical_decrease"},
 		},
 		{
 			name:   "critical either way with one bound: the other keeps Kayenta's default",
@@ -72,7 +72,7 @@ func TestJudge(t *testing.T) {
 			want: mw(func(j *analysis.JudgeSpec) {
 				j.AllowedDecrease, j.CriticalIncrease, j.CriticalDecrease = 0.8, 1, 0.5
 			}),
-			mustHave: true,
+			mustHave: true, warning: []string{"critical_increase/critical_decrease"},
 		},
 		{
 			name:   "critical CLES bounds",
@@ -80,7 +80,7 @@ func TestJudge(t *testing.T) {
 			want: mw(func(j *analysis.JudgeSpec) {
 				j.EffectMeasure, j.AllowedIncrease, j.CriticalIncrease, j.CriticalDecrease = measureCLES, 0.6, 0.8, 0.5
 			}),
-			mustHave: true,
+			mustHave: true, warning: []string{"critical_increase/critical_decrease"},
 		},
 		{
 			name:    "critical bounds on a metric that is not critical are dropped",

@@ -68,8 +68,8 @@ func translateQuery(q queryConfig, templates map[string]string, resourceType str
 	matchers = append(matchers, q.LabelBindings...)
 	if len(removed) == 0 {
 		if !vals.explicit {
-			return translated{}, errors.New("no scope variable in the query's filter tells baseline from canary: " +
-				"give a customFilterTemplate or customInlineTemplate that uses ${scope}, or baseline and canary selectors")
+			return translated{}, errors.New("no matcher of the query's filter uses a variable whose value differs between the control and experiment scopes, " +
+				"so nothing tells baseline from canary: give a customFilterTemplate or customInlineTemplate that matches ${scope}, or baseline and canary selectors")
 		}
 		matchers = append(matchers, analysis.CohortPlaceholder)
 	}
@@ -97,8 +97,8 @@ func translatePromQL(tmpl string, vals scopeValues) (translated, error) {
 		return translated{}, errors.New(e.restore(err.Error()))
 	}
 	if len(removed) == 0 {
-		return translated{}, fmt.Errorf("the PromQL template uses no scope variable in a label matcher, so nothing tells baseline from canary: "+
-			"match the scope, e.g. app=\"${scope}\", where %s should go", analysis.CohortPlaceholder)
+		return translated{}, fmt.Errorf("no label matcher of the PromQL template uses a variable whose value differs between the control and experiment scopes, "+
+			"so nothing tells baseline from canary: match the scope, e.g. app=\"${scope}\", where %s should go", analysis.CohortPlaceholder)
 	}
 	return translated{query: strings.TrimSpace(q), removed: removed}, nil
 }
