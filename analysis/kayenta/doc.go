@@ -71,8 +71,10 @@
 // imported metric uses are dropped, and groups without a weight get
 // Kayenta's share of the rest, (100 − sum)/n. Thresholds come from the
 // options, else the config's legacy classifier.scoreThresholds, else pass
-// 95 / marginal 75, the Spinnaker canary stage's defaults (Argo Rollouts
-// requires them). A judge other than NetflixACAJudge-v1.0 is a warning: the
+// 95 / marginal 75, the values of Kayenta's documented examples and of
+// most Spinnaker pipelines (Kayenta's execution request and Argo Rollouts'
+// provider require thresholds and have no default; augur's default is the
+// same). A judge other than NetflixACAJudge-v1.0 is a warning: the
 // metrics are judged by augur's Mann–Whitney judge all the same.
 //
 // Bookkeeping fields (id, applications, timestamps, configVersion) are read

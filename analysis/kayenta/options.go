@@ -11,7 +11,8 @@ import (
 // DefaultScopeName is the scope a metric without scopeName reads.
 const DefaultScopeName = "default"
 
-// Kayenta's usual score thresholds (the Spinnaker canary stage's defaults).
+// The usual Kayenta score thresholds, used when neither the options nor
+// the config give any (Kayenta itself requires them in the request).
 const (
 	DefaultPass     = 95
 	DefaultMarginal = 75
@@ -52,8 +53,8 @@ type Scope struct {
 	Scope    string `json:"scope"`
 	Location string `json:"location,omitempty"`
 	// Start and End bound the analysed window (zero: not given).
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
+	Start time.Time `json:"start,omitzero"`
+	End   time.Time `json:"end,omitzero"`
 	// Step is the query resolution in seconds (0: not given).
 	Step                int64             `json:"step,omitempty"`
 	ExtendedScopeParams map[string]string `json:"extendedScopeParams,omitempty"`
