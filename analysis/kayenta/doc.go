@@ -68,8 +68,10 @@
 // groups[0] becomes the metric's group (more groups: a warning).
 // classifier.groupWeights become group_weights as they are (augur's weights
 // are relative, Kayenta's percentages sum to 100): weights of groups no
-// imported metric uses are dropped, and groups without a weight get
-// Kayenta's share of the rest, (100 − sum)/n. Thresholds come from the
+// imported metric uses are dropped, groups without a weight get Kayenta's
+// share of the rest, (100 − sum)/n, and a muted metric alone in a weighted
+// group is skipped (nothing would fill its group's weight; muted metrics
+// never decide). Thresholds come from the
 // options, else the config's legacy classifier.scoreThresholds, else pass
 // 95 / marginal 75, the values of Kayenta's documented examples and of
 // most Spinnaker pipelines (Kayenta's execution request and Argo Rollouts'
