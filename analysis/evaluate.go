@@ -43,7 +43,7 @@ func EvaluateInterval(ctx context.Context, spec Spec, sch Schedule, i int, st *R
 				MustHaveDataBreach: r.MustHaveDataBreach,
 			})
 		}
-		s := judges.ScoreGroups(scored, th, spec.GroupWeights)
+		s := judges.ScoreGroups(scored, th, decidingWeights(spec.GroupWeights, scored))
 		if len(scored) == 0 {
 			s = judges.Score{Outcome: judges.OutcomeInconclusive, Reason: "every metric is dry-run: nothing decides"}
 		}
@@ -170,4 +170,19 @@ func (iv *interval) srm(ctx context.Context) *SRMResult {
 	}
 	res.PValue, res.Mismatch = num(r.PValue), r.Mismatch
 	return res
+}
+
+// decidingWeights keeps the weights of the groups that have a deciding
+// metric: a group made only of dry-run metrics takes no part in the score.
+func decidingWeights(gw map[string]float64, scored []judges.Scored) map[string]float64 {
+	if len(gw) == 0 {
+		return gw
+	}
+	out := make(map[string]float64, len(gw))
+	for _, m := range scored {
+		if w, ok := gw[m.Group]; ok {
+			out[m.Group] = w
+		}
+	}
+	return out
 }

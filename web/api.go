@@ -61,6 +61,8 @@ func Register(r gin.IRoutes, exps Experiments) {
 	r.GET(Prefix+"/experiments/:id/verdicts", a.verdicts)
 	r.GET(Prefix+"/runs/:run", a.run)
 	r.GET(Prefix+"/runs/:run/intervals", a.intervals)
+
+	r.POST(Prefix+"/import/kayenta", a.importKayenta)
 }
 
 type api struct{ exps Experiments }
