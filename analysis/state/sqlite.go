@@ -49,7 +49,7 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, 
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
-	if err := write.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, write); err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("state: sqlite %s: %w", path, err)
 	}
@@ -65,6 +65,27 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, 
 		return nil, fmt.Errorf("state: sqlite %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// pingSQLite opens the first write connection, which switches the file to
+// WAL. SQLite does not wait for the busy timeout there: while another
+// process is opening or converting the same file, the switch fails at once
+// with SQLITE_BUSY. So that replicas may open a new file together, it
+// retries for up to the busy timeout.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 func sqliteDialect() *dialect {

@@ -43,7 +43,7 @@ func newStore(ctx context.Context, d *dialect, write, read *sql.DB, logger *slog
 func (s *Store) migrate(ctx context.Context) error {
 	conn, err := s.write.Conn(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("migrate: connect: %w", err)
 	}
 	defer conn.Close()
 	unlock, err := s.d.lockMigrations(ctx, conn)

@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -155,11 +158,39 @@ func (s *Server) startOnFreePort() error {
 	return err
 }
 
+// freePort returns a free loopback port below the kernel's ephemeral range,
+// so that no client connection takes it as its local port while the server
+// restarts on it.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("pgtest: free port: %w", err)
+	low, high := 10000, ephemeralStart()
+	if high-low < 1000 {
+		low = 1024
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	var err error
+	for range 50 {
+		port := low + rand.IntN(high-low)
+		var l net.Listener
+		if l, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+			_ = l.Close()
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("pgtest: no free port in [%d, %d): %w", low, high, err)
+}
+
+// ephemeralStart is the first port of the kernel's ephemeral range.
+func ephemeralStart() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) == 0 {
+		return 32768
+	}
+	n, err := strconv.Atoi(fields[0])
+	if err != nil || n <= 1024 {
+		return 32768
+	}
+	return n
 }
