@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,6 +106,8 @@ metrics:
 	}
 	b.ResetTimer()
 	for b.Loop() {
+		var ru0 syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 		mgr.Start()
 		began := time.Now()
 		for i := 0; i < experiments; i++ {
@@ -117,6 +120,9 @@ metrics:
 		lag := mgr.Lag()
 		mgr.Close()
 		elapsed := time.Since(began)
+		var ru1 syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+		cpu := time.Duration(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) * time.Nanosecond
 		// Each experiment's interval k is due k minutes after its creation.
 		due := 0
 		for i := 0; i < experiments; i++ {
@@ -127,7 +133,8 @@ metrics:
 		b.ReportMetric(float64(due), "due")
 		b.ReportMetric(lag.Mean().Seconds()*1000, "mean-lag-ms")
 		b.ReportMetric(lag.Max.Seconds()*1000, "max-lag-ms")
-		fmt.Fprintf(os.Stderr, "%d experiments over %s: %d intervals judged of %d due; scheduling lag mean %s, max %s\n",
-			experiments, elapsed.Round(time.Second), lag.Intervals, due, lag.Mean().Round(time.Millisecond), lag.Max.Round(time.Millisecond))
+		b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cores-busy")
+		fmt.Fprintf(os.Stderr, "%d experiments over %s: %d intervals judged of %d due; scheduling lag mean %s, max %s; CPU %.2f of 2 cores\n",
+			experiments, elapsed.Round(time.Second), lag.Intervals, due, lag.Mean().Round(time.Millisecond), lag.Max.Round(time.Millisecond), cpu.Seconds()/elapsed.Seconds())
 	}
 }
