@@ -7,7 +7,7 @@ LDFLAGS     := -X github.com/augurhq/augur/cmd/augur/app.Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all build demo demo-healthy test test-race lint fmt vet staticcheck bench bench-scipy refdata deps clean
+.PHONY: all build demo demo-healthy test test-race lint fmt vet staticcheck bench bench-scheduler bench-scipy refdata deps clean
 
 all: build
 
@@ -49,7 +49,12 @@ staticcheck:
 	$(GO) run $(STATICCHECK) $(PKGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(GO) test -run '^$$' -bench . -skip Scheduler1000 -benchmem $(PKGS)
+
+# 1,000 experiments judged every minute on this machine for 3 minutes of
+# real time (AUGUR_SCHED_DURATION): prints the scheduling lag.
+bench-scheduler:
+	$(GO) test -run '^$$' -bench Scheduler1000 -benchtime 1x -timeout 60m ./cmd/augur/app
 
 # Regenerates the judges' reference vectors from scipy and R (Debian's
 # python3-scipy and r-base-core, installed here when missing). The JSON is

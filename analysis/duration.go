@@ -47,3 +47,6 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 func (d Duration) String() string { return model.Duration(d).String() }
+
+// Std returns the time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }

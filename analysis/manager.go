@@ -4,35 +4,46 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"log/slog"
-	"sort"
+	"os"
 	"sync"
 	"time"
 )
 
-// Status is where an experiment is in its life.
-type Status string
-
-// Experiment statuses.
-const (
-	StatusWaiting   Status = "waiting" // its window has not ended yet
-	StatusRunning   Status = "running"
-	StatusCompleted Status = "completed"
-	StatusAborted   Status = "aborted"
-)
-
-
-// Experiment is a submitted spec and what became of it.
-type Experiment struct {
-	ID         string     `json:"id"`
-	Spec       Spec       `json:"spec"`
-	Status     Status     `json:"status"`
-	CreatedAt  time.Time  `json:"created_at"`
-	Window     TimeRange  `json:"window"`
-	Verdict    *Verdict   `json:"verdict,omitempty"`
-	Deliveries []Delivery `json:"deliveries,omitempty"`
+// ManagerConfig configures the experiment manager.
+type ManagerConfig struct {
+	// Replica names this process in leases (default host-pid-random).
+	Replica string
+	// Lease is how long a claimed run stays this replica's without renewal;
+	// a dead replica's runs are taken over after at most this long.
+	Lease time.Duration
+	// Poll is how often due runs are looked for.
+	Poll time.Duration
+	// Workers bounds the runs judged at once.
+	Workers int
 }
 
+// DefaultManagerConfig returns a 15 s lease, a 250 ms poll and 8 workers.
+func DefaultManagerConfig() ManagerConfig {
+	return ManagerConfig{Lease: 15 * time.Second, Poll: 250 * time.Millisecond, Workers: 8}
+}
+
+// Validate reports invalid fields.
+func (c ManagerConfig) Validate() error {
+	var errs []error
+	if c.Lease < time.Second {
+		errs = append(errs, fmt.Errorf("lease: must be at least 1s, got %s", c.Lease))
+	}
+	if c.Poll <= 0 || c.Poll > c.Lease/3 {
+		errs = append(errs, fmt.Errorf("poll: must be positive and at most a third of the lease, got %s", c.Poll))
+	}
+	if c.Workers < 1 {
+		errs = append(errs, fmt.Errorf("workers: must be at least 1, got %d", c.Workers))
+	}
+	return errors.Join(errs...)
+}
 
 // NamedSink is a Sink with a name for delivery records.
 type NamedSink struct {
@@ -40,153 +51,121 @@ type NamedSink struct {
 	Sink Sink
 }
 
-// Manager keeps experiments and runs each one when its window has ended.
-// State is in memory.
+// Manager keeps experiments in a Store and judges their runs' intervals as
+// they come due. Several managers (replicas) may share one Store: each
+// interval is judged by the replica holding the run's lease.
 type Manager struct {
-	src    Source
-	sinks  []NamedSink
-	logger *slog.Logger
-	now    func() time.Time
+	cfg     ManagerConfig
+	store   Store
+	sources Sources
+	sinks   []NamedSink
+	logger  *slog.Logger
+	now     func() time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	sem    chan struct{}
+	wake   chan struct{}
 
-	mu   sync.RWMutex
-	exps map[string]*Experiment
-	done map[string]chan struct{}
+	mu      sync.Mutex
+	ended   chan struct{} // closed and replaced whenever a run ends here
+	lag     LagStats
+	running map[string]bool
 }
 
-// NewManager returns a Manager reading from src and publishing to sinks.
-func NewManager(logger *slog.Logger, src Source, sinks ...NamedSink) *Manager {
+// NewManager returns a manager over store; call Start to begin judging.
+func NewManager(cfg ManagerConfig, store Store, sources Sources, logger *slog.Logger, sinks ...NamedSink) (*Manager, error) {
+	if cfg.Replica == "" {
+		host, _ := os.Hostname()
+		cfg.Replica = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), newID()[:6])
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("analysis manager: %w", err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{
-		src: src, sinks: sinks, logger: logger, now: time.Now,
-		ctx: ctx, cancel: cancel,
-		exps: map[string]*Experiment{}, done: map[string]chan struct{}{},
-	}
+		cfg: cfg, store: store, sources: sources, sinks: sinks, logger: logger, now: time.Now,
+		ctx: ctx, cancel: cancel, sem: make(chan struct{}, cfg.Workers), wake: make(chan struct{}, 1),
+		ended: make(chan struct{}), running: map[string]bool{},
+	}, nil
 }
 
-// Create registers a validated spec and schedules its run. The window is
-// resolved now: a duration window ends at the moment of creation.
-func (m *Manager) Create(spec Spec) (Experiment, error) {
-	spec.SetDefaults()
-	if err := spec.Validate(); err != nil {
-		return Experiment{}, err
-	}
-	now := m.now().UTC()
-	start, end := spec.Window.Resolve(now)
-	e := &Experiment{ID: newID(), Spec: spec, Status: StatusWaiting, CreatedAt: now, Window: TimeRange{Start: start, End: end}}
-	done := make(chan struct{})
-	m.mu.Lock()
-	m.exps[e.ID] = e
-	m.done[e.ID] = done
-	snapshot := *e
-	m.mu.Unlock()
+// Replica is this manager's lease owner name.
+func (m *Manager) Replica() string { return m.cfg.Replica }
+
+// Start begins claiming and judging due runs.
+func (m *Manager) Start() {
 	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		defer close(done)
-		m.run(e.ID, spec, start, end)
-	}()
-	return snapshot, nil
+	go m.loop()
 }
 
-func (m *Manager) run(id string, spec Spec, start, end time.Time) {
-	if wait := end.Sub(m.now()); wait > 0 {
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-m.ctx.Done():
-			t.Stop()
-			m.setStatus(id, StatusAborted)
-			return
-		}
-	}
-	m.setStatus(id, StatusRunning)
-	v := Evaluate(m.ctx, spec, start, end, m.src)
-	v.ExperimentID = id
-	m.mu.Lock()
-	e := m.exps[id]
-	e.Verdict = &v
-	e.Status = StatusCompleted
-	m.mu.Unlock()
-	m.logger.Info("experiment completed", "id", id, "name", spec.Name, "verdict", v.Verdict, "score", v.Score, "reason", v.Reason)
-
-	n := Notification{ExperimentID: id, Webhooks: spec.Webhooks, Verdict: v}
-	for _, s := range m.sinks {
-		err := s.Sink.Publish(m.ctx, n)
-		d := Delivery{Sink: s.Name, OK: err == nil, At: m.now().UTC()}
-		if err != nil {
-			d.Error = err.Error()
-			m.logger.Warn("verdict delivery failed", "id", id, "sink", s.Name, "err", err)
-		}
-		m.mu.Lock()
-		e.Deliveries = append(e.Deliveries, d)
-		m.mu.Unlock()
-	}
-}
-
-func (m *Manager) setStatus(id string, s Status) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.exps[id].Status = s
-}
-
-// Get returns a snapshot of one experiment.
-func (m *Manager) Get(id string) (Experiment, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	e, ok := m.exps[id]
-	if !ok {
-		return Experiment{}, ErrNotFound
-	}
-	return snapshot(e), nil
-}
-
-// List returns snapshots of all experiments, newest first.
-func (m *Manager) List() []Experiment {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make([]Experiment, 0, len(m.exps))
-	for _, e := range m.exps {
-		out = append(out, snapshot(e))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
-	return out
-}
-
-// Wait blocks until the experiment's run (and its deliveries) finished, or
-// ctx ends.
-func (m *Manager) Wait(ctx context.Context, id string) (Experiment, error) {
-	m.mu.RLock()
-	done, ok := m.done[id]
-	m.mu.RUnlock()
-	if !ok {
-		return Experiment{}, ErrNotFound
-	}
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return Experiment{}, ctx.Err()
-	}
-	return m.Get(id)
-}
-
-// Close aborts waiting runs and waits for running ones to finish.
+// Close stops judging, waits for intervals in progress, and gives up the
+// leases held.
 func (m *Manager) Close() {
 	m.cancel()
 	m.wg.Wait()
 }
 
-func snapshot(e *Experiment) Experiment {
-	s := *e
-	s.Deliveries = append([]Delivery(nil), e.Deliveries...)
-	if e.Verdict != nil {
-		v := *e.Verdict
-		s.Verdict = &v
+// Kick makes the manager look for due runs now.
+func (m *Manager) Kick() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
 	}
-	return s
+}
+
+func (m *Manager) loop() {
+	defer m.wg.Done()
+	t := time.NewTicker(m.cfg.Poll)
+	defer t.Stop()
+	for {
+		m.claim()
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-t.C:
+		case <-m.wake:
+		}
+	}
+}
+
+func (m *Manager) claim() {
+	free := cap(m.sem) - len(m.sem)
+	if free == 0 {
+		return
+	}
+	runs, err := m.store.ClaimDue(m.ctx, m.cfg.Replica, m.now().UTC(), m.cfg.Lease, free)
+	if err != nil {
+		if m.ctx.Err() == nil {
+			m.logger.Warn("claiming due runs failed", "err", err)
+		}
+		return
+	}
+	for _, r := range runs {
+		m.mu.Lock()
+		busy := m.running[r.ID]
+		m.running[r.ID] = true
+		m.mu.Unlock()
+		if busy {
+			continue
+		}
+		m.sem <- struct{}{}
+		m.wg.Add(1)
+		go func(r Run) {
+			defer m.wg.Done()
+			defer func() {
+				<-m.sem
+				m.mu.Lock()
+				delete(m.running, r.ID)
+				m.mu.Unlock()
+			}()
+			m.process(r)
+		}(r)
+	}
 }
 
 func newID() string {

@@ -1,17 +1,24 @@
 package analysis
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/augurhq/augur/judges"
 )
 
-const validYAML = `
+const canaryYAML = `
+apiVersion: augur/v1
+kind: canary
 name: checkout-canary
-baseline: service_version="v1"
-canary: service_version="v2"
-window:
-  duration: 1h
+cohorts:
+  baseline: service_version="v1"
+  canary: {selector: service_version="v2", selectors: {logs: 'app="checkout", version="v2"'}}
+sources:
+  logs: {type: loki, url: "http://127.0.0.1:3100", org_id: team-a}
+timing: {lifetime: 1h, interval: 10m}
 metrics:
   - name: latency_p99
     query: histogram_quantile(0.99, sum by (le) (rate(augur_span_duration_seconds_bucket{service_name="checkout",${cohort}}[2m])))
@@ -19,118 +26,168 @@ metrics:
   - name: memory
     query: max(process_memory_usage_bytes{${cohort}})
     judge: {type: threshold, upper: 5e8}
+  - name: errors
+    query: sum(increase(augur_span_errors_total{${cohort}}[${window}]))
+    total_query: sum(increase(augur_span_requests_total{${cohort}}[${window}]))
+    judge: {type: proportion}
+  - name: error_logs
+    source: logs
+    query: sum(count_over_time({${cohort}} |= "error" [1m]))
+    judge: {type: mannwhitney}
 webhooks: [http://127.0.0.1:9/hook]
 `
 
-func TestParseSpecValid(t *testing.T) {
-	json := `{"name":"x","baseline":"v=\"1\"","canary":"v=\"2\"",
-	  "window":{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T01:00:00Z"},"step":"30s",
-	  "thresholds":{"pass":90,"marginal":50},
-	  "metrics":[{"name":"m","query":"rate(x{${cohort}}[1m])","judge":{"type":"mannwhitney"},"weight":2,"critical":true}]}`
-	tests := []struct {
-		name  string
-		body  string
-		check func(t *testing.T, s Spec)
-	}{
-		{"yaml with defaults", validYAML, func(t *testing.T, s Spec) {
-			if s.Step != Duration(time.Minute) || s.Thresholds != (ScoreThreshold{Pass: 95, Marginal: 75}) {
-				t.Errorf("defaults: step %s thresholds %+v", s.Step, s.Thresholds)
-			}
-			if s.Metrics[0].Judge.Confidence != 0.98 || s.Metrics[0].Weight != 1 || s.Metrics[1].Judge.Aggregate != "mean" {
-				t.Errorf("metric defaults: %+v", s.Metrics)
-			}
-			if s.Window.Duration != Duration(time.Hour) {
-				t.Errorf("window duration %s", s.Window.Duration)
-			}
-		}},
-		{"json with explicit values", json, func(t *testing.T, s Spec) {
-			if s.Step != Duration(30*time.Second) || s.Thresholds.Pass != 90 || s.Metrics[0].Weight != 2 || !s.Metrics[0].Critical {
-				t.Errorf("explicit values lost: %+v", s)
-			}
-			if s.Metrics[0].Judge.Direction != "increase" {
-				t.Errorf("direction default: %q", s.Metrics[0].Judge.Direction)
-			}
-			start, end := s.Window.Resolve(time.Now())
-			if end.Sub(start) != time.Hour {
-				t.Errorf("window %s..%s", start, end)
-			}
-		}},
+func TestParseSpecDefaults(t *testing.T) {
+	s, err := ParseSpec(strings.NewReader(canaryYAML))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, err := ParseSpec(strings.NewReader(tt.body))
-			if err != nil {
-				t.Fatalf("ParseSpec: %v", err)
-			}
-			tt.check(t, s)
-		})
+	if s.Step != Duration(time.Minute) || s.Thresholds != (ScoreThreshold{Pass: 95, Marginal: 75}) || s.Correction != CorrectionNone {
+		t.Errorf("defaults: step %s thresholds %+v correction %s", s.Step, s.Thresholds, s.Correction)
+	}
+	if s.IntervalCount() != 6 || *s.Limits.ConsecutiveErrorLimit != 4 || s.Limits.InconclusiveLimit != nil {
+		t.Errorf("limits: count %d %+v", s.IntervalCount(), s.Limits)
+	}
+	m := s.Metrics
+	if m[0].Judge.Confidence != 0.98 || m[0].Weight != 1 || m[0].Source != DefaultSource || m[0].Kind != KindPoints {
+		t.Errorf("mannwhitney defaults: %+v", m[0])
+	}
+	if m[1].Judge.Aggregate != "mean" || m[2].Kind != KindCounts || m[2].Judge.Test != "fisher" || m[2].Judge.Direction != judges.Increase {
+		t.Errorf("threshold/proportion defaults: %+v %+v", m[1], m[2])
+	}
+	if got := s.Cohorts.Canary.For("logs"); got != `app="checkout", version="v2"` {
+		t.Errorf("per-source selector: %q", got)
+	}
+	if got := s.Cohorts.Canary.For(DefaultSource); got != `service_version="v2"` {
+		t.Errorf("default selector: %q", got)
+	}
+	if *s.Sources["logs"].Retries != DefaultSourceRetries || s.Sources["logs"].Timeout != Duration(DefaultSourceTimeout) {
+		t.Errorf("source defaults: %+v", s.Sources["logs"])
 	}
 }
 
-func TestParseSpecInvalidNamesField(t *testing.T) {
+func TestParseSpecABNDefaultsToBH(t *testing.T) {
+	s, err := ParseSpec(strings.NewReader(`
+apiVersion: augur/v1
+kind: abn
+name: ab
+cohorts: {control: 'v="a"', variants: {b: 'v="b"'}}
+timing: {start: -1h, lifetime: 1h, interval: 10m}
+srm: {query: 'sum(increase(r{${cohort}}[${window}]))', split: {control: 1, b: 1}}
+metrics:
+  - {name: conv, primary: true, query: 'x{${cohort}}', judge: {type: sequential}}
+  - {name: lat, query: 'y{${cohort}}', judge: {type: mannwhitney}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Correction != judges.AdjustBH || s.SRM.PValue != 0.001 || s.Metrics[0].Judge.Alpha != 0.05 {
+		t.Errorf("abn defaults: correction %s srm %+v alpha %g", s.Correction, s.SRM, s.Metrics[0].Judge.Alpha)
+	}
+	if s.Timing.Start.Relative != -time.Hour {
+		t.Errorf("relative start: %+v", s.Timing.Start)
+	}
+	if c := s.Comparisons(); len(c) != 1 || c[0].Variant != "b" || c[0].ReferenceName != "control" {
+		t.Errorf("comparisons: %+v", c)
+	}
+}
+
+// TestParseSpecInvalid checks that every error names its field.
+func TestParseSpecInvalid(t *testing.T) {
+	base := func(body string) string {
+		return "apiVersion: augur/v1\nname: x\ncohorts: {baseline: 'v=\"1\"', canary: 'v=\"2\"'}\ntiming: {lifetime: 1h}\n" + body
+	}
+	metric := "metrics: [{name: m, query: 'x{${cohort}}', judge: {type: mannwhitney}}]\n"
 	tests := []struct {
-		name    string
-		mutate  func(string) string
-		wantSub []string
+		name, body string
+		want       []string
 	}{
-		{"empty body", func(string) string { return "  " }, []string{"empty body"}},
-		{"unknown field", func(s string) string { return s + "colour: blue\n" }, []string{"colour"}},
-		{"missing name", func(s string) string { return strings.Replace(s, "name: checkout-canary", "", 1) }, []string{"name: must not be empty"}},
-		{"bad baseline matcher", func(s string) string {
-			return strings.Replace(s, `baseline: service_version="v1"`, `baseline: 'service_version=v1'`, 1)
-		}, []string{"baseline: invalid label matchers"}},
-		{"same cohorts", func(s string) string {
-			return strings.Replace(s, `canary: service_version="v2"`, `canary: service_version="v1"`, 1)
-		}, []string{"canary: must differ from baseline"}},
-		{"no window", func(s string) string { return strings.Replace(s, "  duration: 1h", "  duration: 0s", 1) }, []string{"window: give a duration"}},
-		{"bad duration", func(s string) string { return strings.Replace(s, "duration: 1h", "duration: soon", 1) }, []string{`invalid duration "soon"`}},
-		{"query without placeholder", func(s string) string { return strings.Replace(s, "{${cohort}}", "{}", 1) }, []string{"metrics[1].query: must contain ${cohort}"}},
-		{"invalid promql", func(s string) string { return strings.Replace(s, "max(process", "max((process", 1) }, []string{"metrics[1].query: invalid PromQL"}},
-		{"unknown judge", func(s string) string { return strings.Replace(s, "type: threshold", "type: vibes", 1) }, []string{`metrics[1].judge.type: unknown judge "vibes"`}},
-		{"bad direction", func(s string) string { return strings.Replace(s, "direction: increase", "direction: up", 1) }, []string{"metrics[0].judge.direction"}},
-		{"threshold field on mannwhitney", func(s string) string {
-			return strings.Replace(s, "direction: increase}", "direction: increase, upper: 3}", 1)
-		}, []string{"metrics[0].judge: aggregate, lower, upper and relative belong to the threshold judge"}},
-		{"unknown no-data policy", func(s string) string {
-			return strings.Replace(s, "  - name: memory\n", "  - name: memory\n    no_data: shrug\n", 1)
-		}, []string{`metrics[1].no_data: must be inconclusive, fail or ignore, got "shrug"`}},
-		{"unknown nan strategy", func(s string) string {
-			return strings.Replace(s, "direction: increase}", "direction: increase, nan_strategy: guess}", 1)
-		}, []string{"metrics[0].judge:", "guess"}},
-		{"mannwhitney option on threshold", func(s string) string {
-			return strings.Replace(s, "upper: 5e8}", "upper: 5e8, outliers: remove}", 1)
-		}, []string{"metrics[1].judge: direction, confidence, effect sizes, nan_strategy and outliers belong to the mannwhitney judge"}},
-		{"group weight for an unknown group", func(s string) string { return s + "group_weights: {latency: 1}\n" },
-			[]string{`group_weights.latency: no metric is in group "latency"`, `metrics[0].group: group "" has no weight`}},
-		{"non-positive group weight", func(s string) string {
-			return strings.Replace(s, "  - name: memory\n", "  - name: memory\n    group: mem\n", 1) + "group_weights: {mem: 0, \"\": 1}\n"
-		}, []string{"group_weights.mem: must be a positive number"}},
-		{"threshold without bounds", func(s string) string { return strings.Replace(s, ", upper: 5e8", "", 1) }, []string{"metrics[1].judge"}},
-		{"bad webhook", func(s string) string { return strings.Replace(s, "http://127.0.0.1:9/hook", "ftp://x", 1) }, []string{"webhooks[0]"}},
-		{"marginal above pass", func(s string) string { return s + "thresholds: {pass: 50, marginal: 80}\n" }, []string{"thresholds.marginal"}},
-		{"duplicate metric", func(s string) string { return strings.Replace(s, "name: memory", "name: latency_p99", 1) }, []string{"duplicate metric name"}},
-		{"two errors at once", func(s string) string {
-			return strings.Replace(strings.Replace(s, "name: checkout-canary", "name: ''", 1), "type: threshold", "type: x", 1)
-		}, []string{"name: must not be empty", "metrics[1].judge.type"}},
+		{"empty", "", []string{"empty body"}},
+		{"no apiVersion", "name: x\n", []string{"apiVersion: must be augur/v1"}},
+		{"wrong apiVersion", strings.Replace(base(metric), "augur/v1", "augur/v2", 1), []string{`apiVersion: must be augur/v1, got "augur/v2"`}},
+		{"unknown field", base(metric) + "colour: red\n", []string{"field colour not found"}},
+		{"unknown cohort field", strings.Replace(base(metric), "canary: 'v=\"2\"'", "canary: {selectr: 'v=\"2\"'}", 1), []string{"field selectr not found"}},
+		{"bad kind", base(metric) + "kind: bluegreen\n", []string{"kind: must be canary, abn or slo"}},
+		{"missing canary", strings.Replace(base(metric), ", canary: 'v=\"2\"'", "", 1), []string{"cohorts.canary: must be set for a canary experiment"}},
+		{"variants on canary", base(metric) + "", nil},
+		{"bad selector", strings.Replace(base(metric), `canary: 'v="2"'`, `canary: 'v=2'`, 1), []string{"cohorts.canary.selector: invalid label matchers"}},
+		{"no timing", strings.Replace(base(metric), "timing: {lifetime: 1h}\n", "", 1), []string{"timing.interval: give timing.lifetime"}},
+		{"lifetime below interval", strings.Replace(base(metric), "{lifetime: 1h}", "{lifetime: 1m, interval: 5m}", 1), []string{"timing.lifetime: must be at least timing.interval"}},
+		{"positive relative start", strings.Replace(base(metric), "{lifetime: 1h}", "{lifetime: 1h, start: 2026-13-01}", 1), []string{"invalid start"}},
+		{"no metrics", base(""), []string{"metrics: at least one metric is required"}},
+		{"no placeholder", base("metrics: [{name: m, query: 'x', judge: {type: mannwhitney}}]\n"), []string{"metrics[0].query: must contain ${cohort}"}},
+		{"bad promql", base("metrics: [{name: m, query: 'sum(x{${cohort}}', judge: {type: mannwhitney}}]\n"), []string{"metrics[0].query: invalid PromQL"}},
+		{"unknown judge", base("metrics: [{name: m, query: 'x{${cohort}}', judge: {type: bayes}}]\n"), []string{`metrics[0].judge.type: unknown judge "bayes"`}},
+		{"proportion without total", base("metrics: [{name: m, query: 'x{${cohort}}', judge: {type: proportion}}]\n"), []string{"metrics[0].total_query: the proportion judge needs total_query"}},
+		{"sequential on canary", base("metrics: [{name: m, query: 'x{${cohort}}', judge: {type: sequential}}]\n"), []string{"metrics[0].judge.type: the sequential judge stops abn experiments early"}},
+		{"histogram threshold", base("metrics: [{name: m, kind: histogram, query: 'x{${cohort}}', judge: {type: threshold, upper: 1}}]\n"), []string{"metrics[0].kind: the threshold judge reads"}},
+		{"jaeger needs samples", base("sources: {tr: {type: jaeger, address: 'localhost:16685'}}\nmetrics: [{name: m, source: tr, query: '{service=\"x\",${cohort}}', judge: {type: mannwhitney}}]\n"), []string{"metrics[0].kind: a jaeger source returns per-request durations"}},
+		{"bad source", base("sources: {p: {type: prometheus, url: 'ftp://x'}}\n" + metric), []string{"sources.p.url: must be an absolute http(s) URL"}},
+		{"reserved source name", base("sources: {embedded: {type: prometheus, url: 'http://x'}}\n" + metric), []string{"sources.embedded: the name embedded is reserved"}},
+		{"bad correction", base(metric + "correction: fdr\n"), []string{"correction: must be none, bh"}},
+		{"negative failure limit", base(metric + "limits: {failure_limit: -1}\n"), []string{"limits.failure_limit: must not be negative"}},
+		{"primary on canary", base("metrics: [{name: m, primary: true, query: 'x{${cohort}}', judge: {type: mannwhitney}}]\n"), []string{"metrics: primary metrics belong to abn experiments"}},
+		{"two errors at once", base("metrics: [{name: m, query: 'x', judge: {type: bayes}}]\nwebhooks: [nope]\n"), []string{"metrics[0].query", "metrics[0].judge.type", "webhooks[0]"}},
 	}
 	for _, tt := range tests {
+		if tt.want == nil {
+			continue
+		}
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseSpec(strings.NewReader(tt.mutate(validYAML)))
+			_, err := ParseSpec(strings.NewReader(tt.body))
 			if err == nil {
-				t.Fatal("want an error")
+				t.Fatal("accepted")
 			}
-			for _, sub := range tt.wantSub {
-				if !strings.Contains(err.Error(), sub) {
-					t.Errorf("error %q does not contain %q", err, sub)
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
 		})
 	}
 }
 
-func TestRenderQuery(t *testing.T) {
-	got := RenderQuery(`a{x="1",${cohort}} / b{${cohort}}`, `v="2"`)
-	if want := `a{x="1",v="2"} / b{v="2"}`; got != want {
-		t.Errorf("got %s want %s", got, want)
+func TestParseSpecABNInvalid(t *testing.T) {
+	_, err := ParseSpec(strings.NewReader(`
+apiVersion: augur/v1
+kind: abn
+name: ab
+cohorts: {control: 'v="a"', variants: {b: 'v="b"'}, canary: 'v="c"'}
+timing: {lifetime: 1h}
+srm: {query: 'r{${cohort}}', split: {control: 1, z: 2}}
+metrics:
+  - {name: lat, query: 'y{${cohort}}', judge: {type: mannwhitney}}
+`))
+	for _, w := range []string{
+		"cohorts.canary: does not belong to a abn experiment",
+		"metrics: an abn experiment needs exactly one primary metric, got 0",
+		"srm.split.b: every cohort needs a positive share",
+		"srm.split.z: no such cohort",
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("want %q in %v", w, err)
+		}
 	}
 }
+
+// TestSpecJSONRoundTrip: a parsed spec written as JSON parses back equal.
+func TestSpecJSONRoundTrip(t *testing.T) {
+	s, err := ParseSpec(strings.NewReader(canaryYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := jsonMarshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseSpec(strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	b2, _ := jsonMarshal(back)
+	if string(b) != string(b2) {
+		t.Errorf("round trip changed the spec:\n%s\n%s", b, b2)
+	}
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -7,19 +7,48 @@ import (
 	"github.com/augurhq/augur/judges"
 )
 
-// Verdict is the outcome of one experiment run. Its JSON is what rollout
-// controllers read: {"verdict":"pass|marginal|fail|inconclusive|error",
-// "score":..,"metrics":[...]} (Argo Rollouts' web provider uses
-// result.verdict).
+// Verdict is the outcome of one interval of a run, or of the whole run
+// (its final verdict). Its JSON is what rollout controllers read:
+// {"verdict":"pass|marginal|fail|inconclusive|error","score":..,
+// "metrics":[...]} (Argo Rollouts' web provider uses result.verdict).
 type Verdict struct {
 	ExperimentID string         `json:"experiment_id"`
+	RunID        string         `json:"run_id,omitempty"`
 	Experiment   string         `json:"experiment"`
+	Kind         string         `json:"kind,omitempty"`
 	Verdict      judges.Outcome `json:"verdict"`
 	Score        float64        `json:"score"`
 	Reason       string         `json:"reason"`
-	Window       TimeRange      `json:"window"`
-	Metrics      []MetricResult `json:"metrics"`
-	CompletedAt  time.Time      `json:"completed_at"`
+	// Interval is the judged interval (1-based) of Intervals planned.
+	Interval  int `json:"interval"`
+	Intervals int `json:"intervals"`
+	// Window is the treatment's window; BaselineWindow the reference's
+	// when it differs (baseline_offset).
+	Window         TimeRange  `json:"window"`
+	BaselineWindow *TimeRange `json:"baseline_window,omitempty"`
+	// Stopped says why a run ended before its last interval.
+	Stopped     string           `json:"stopped,omitempty"`
+	Variants    []VariantVerdict `json:"variants,omitempty"`
+	SRM         *SRMResult       `json:"srm,omitempty"`
+	Metrics     []MetricResult   `json:"metrics"`
+	CompletedAt time.Time        `json:"completed_at"`
+}
+
+// VariantVerdict is one comparison's outcome (abn: one per variant).
+type VariantVerdict struct {
+	Variant string         `json:"variant"`
+	Verdict judges.Outcome `json:"verdict"`
+	Score   float64        `json:"score"`
+	Reason  string         `json:"reason"`
+}
+
+// SRMResult is the sample-ratio-mismatch check of an abn interval.
+type SRMResult struct {
+	Observed map[string]int64   `json:"observed"`
+	Expected map[string]float64 `json:"expected"`
+	PValue   *float64           `json:"p_value"`
+	Mismatch bool               `json:"mismatch"`
+	Error    string             `json:"error,omitempty"`
 }
 
 // TimeRange is an absolute time range.
@@ -28,31 +57,43 @@ type TimeRange struct {
 	End   time.Time `json:"end"`
 }
 
-// MetricResult is the judgement of one metric. Statistics that do not exist
-// are null in JSON, never a made-up number.
+// MetricResult is the judgement of one metric in one comparison.
+// Statistics that do not exist are null in JSON, never a made-up number.
 type MetricResult struct {
-	Name           string                `json:"name"`
+	Name string `json:"name"`
+	// Variant is the judged cohort: canary, a variant's name, or target.
+	Variant        string                `json:"variant,omitempty"`
 	Judge          string                `json:"judge"`
+	Kind           string                `json:"kind,omitempty"`
 	Classification judges.Classification `json:"classification"`
 	Reason         string                `json:"reason"`
 	Weight         float64               `json:"weight"`
 	Critical       bool                  `json:"critical"`
 	CriticalBreach bool                  `json:"critical_breach"`
+	DryRun         bool                  `json:"dry_run,omitempty"`
+	Primary        bool                  `json:"primary,omitempty"`
 	Group          string                `json:"group,omitempty"`
 	// MustHaveDataBreach: a cohort had no data and the metric must have it.
 	MustHaveDataBreach bool          `json:"must_have_data_breach,omitempty"`
 	Baseline           CohortSummary `json:"baseline"`
 	Canary             CohortSummary `json:"canary"`
-	// Mann–Whitney: Hodges–Lehmann shift (canary − baseline) and its CI.
+	// Mann–Whitney: Hodges–Lehmann shift (canary − baseline) and its CI;
+	// sequential: difference of means and the always-valid CI.
 	Shift      *float64 `json:"shift,omitempty"`
 	CILow      *float64 `json:"ci_low,omitempty"`
 	CIHigh     *float64 `json:"ci_high,omitempty"`
 	Confidence *float64 `json:"confidence,omitempty"`
 	PValue     *float64 `json:"p_value,omitempty"`
-	MeanRatio  *float64 `json:"mean_ratio,omitempty"`
+	// AdjustedPValue is PValue after the spec's multiple-comparison
+	// correction across the interval's metrics.
+	AdjustedPValue *float64 `json:"adjusted_p_value,omitempty"`
+	MeanRatio      *float64 `json:"mean_ratio,omitempty"`
 	// Threshold: the aggregate of the canary compared with the bounds.
 	Aggregate *float64 `json:"aggregate,omitempty"`
-	Error     string   `json:"error,omitempty"`
+	// Proportion: failure rates.
+	CanaryRate   *float64 `json:"canary_rate,omitempty"`
+	BaselineRate *float64 `json:"baseline_rate,omitempty"`
+	Error        string   `json:"error,omitempty"`
 }
 
 // CohortSummary describes what a cohort's query returned.
@@ -61,6 +102,9 @@ type CohortSummary struct {
 	N      int      `json:"n"`
 	Median *float64 `json:"median"`
 	Mean   *float64 `json:"mean"`
+	// Count and Total: counts data (failures and trials).
+	Count *float64 `json:"count,omitempty"`
+	Total *float64 `json:"total,omitempty"`
 }
 
 // num returns nil for values that do not exist (NaN, ±Inf).

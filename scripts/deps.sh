@@ -13,7 +13,13 @@ go mod download
 #     scripts/bench_remote_write.sh. Tests start their own instance on a free
 #     loopback port with a temporary TSDB; the package's systemd service,
 #     whether running or not, plays no part.
-pkgs=(prometheus)
+#   postgresql: the PostgreSQL server binaries (initdb, postgres) that
+#     analysis/state/pgtest runs as a throwaway cluster for the state store's
+#     PostgreSQL tests: a temporary data directory, 127.0.0.1 on a free port,
+#     run as the package's postgres system user when tests run as root. The
+#     package's own cluster and service, whether running or not, play no
+#     part.
+pkgs=(prometheus postgresql)
 # Reference data and scipy comparisons (make refdata, make bench-scipy).
 if [ "${REFDATA:-}" = 1 ]; then
 	pkgs+=(python3-scipy python3-numpy r-base-core)

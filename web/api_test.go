@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,115 +12,116 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/augurhq/augur/analysis"
-	"github.com/augurhq/augur/judges"
 )
 
-// fakeExperiments has function fields; unset ones fail the test.
-type fakeExperiments struct {
-	create func(analysis.Spec) (analysis.Experiment, error)
-	get    func(string) (analysis.Experiment, error)
-	wait   func(context.Context, string) (analysis.Experiment, error)
+var _ Experiments = (*analysis.Manager)(nil)
+
+// fake implements Experiments with function fields; calling an unset one
+// panics, which fails the test (the engine has no recovery middleware).
+type fake struct {
+	create    func(ctx context.Context, spec analysis.Spec, start bool) (analysis.Experiment, error)
+	get       func(ctx context.Context, id string) (analysis.Experiment, error)
+	list      func(ctx context.Context) ([]analysis.Experiment, error)
+	update    func(ctx context.Context, id string, spec analysis.Spec, version int64) (analysis.Experiment, error)
+	delete    func(ctx context.Context, id string) error
+	startRun  func(ctx context.Context, id string) (analysis.Run, error)
+	pause     func(ctx context.Context, id string) (analysis.Run, error)
+	resume    func(ctx context.Context, id string) (analysis.Run, error)
+	abort     func(ctx context.Context, id string) (analysis.Run, error)
+	runs      func(ctx context.Context, id string) ([]analysis.Run, error)
+	run       func(ctx context.Context, runID string) (analysis.Run, error)
+	intervals func(ctx context.Context, runID string) ([]analysis.IntervalResult, error)
+	wait      func(ctx context.Context, id string) (analysis.Experiment, error)
 }
 
-func (f fakeExperiments) Create(s analysis.Spec) (analysis.Experiment, error) { return f.create(s) }
-func (f fakeExperiments) Get(id string) (analysis.Experiment, error)          { return f.get(id) }
-func (f fakeExperiments) List() []analysis.Experiment                         { return nil }
-func (f fakeExperiments) Wait(ctx context.Context, id string) (analysis.Experiment, error) {
+func (f *fake) Create(ctx context.Context, spec analysis.Spec, start bool) (analysis.Experiment, error) {
+	return f.create(ctx, spec, start)
+}
+func (f *fake) Get(ctx context.Context, id string) (analysis.Experiment, error) {
+	return f.get(ctx, id)
+}
+func (f *fake) List(ctx context.Context) ([]analysis.Experiment, error) { return f.list(ctx) }
+func (f *fake) Update(ctx context.Context, id string, spec analysis.Spec, version int64) (analysis.Experiment, error) {
+	return f.update(ctx, id, spec, version)
+}
+func (f *fake) Delete(ctx context.Context, id string) error { return f.delete(ctx, id) }
+func (f *fake) StartRun(ctx context.Context, id string) (analysis.Run, error) {
+	return f.startRun(ctx, id)
+}
+func (f *fake) Pause(ctx context.Context, id string) (analysis.Run, error)  { return f.pause(ctx, id) }
+func (f *fake) Resume(ctx context.Context, id string) (analysis.Run, error) { return f.resume(ctx, id) }
+func (f *fake) Abort(ctx context.Context, id string) (analysis.Run, error)  { return f.abort(ctx, id) }
+func (f *fake) Runs(ctx context.Context, id string) ([]analysis.Run, error) { return f.runs(ctx, id) }
+func (f *fake) Run(ctx context.Context, runID string) (analysis.Run, error) { return f.run(ctx, runID) }
+func (f *fake) Intervals(ctx context.Context, runID string) ([]analysis.IntervalResult, error) {
+	return f.intervals(ctx, runID)
+}
+func (f *fake) Wait(ctx context.Context, id string) (analysis.Experiment, error) {
 	return f.wait(ctx, id)
 }
 
-func serve(t *testing.T, f fakeExperiments, method, path, body string) (*httptest.ResponseRecorder, map[string]any) {
+// newEngine registers the API on a new engine whose middleware fails the
+// test for any answer whose status the OpenAPI document does not list.
+func newEngine(t *testing.T, f *fake) *gin.Engine {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
+	doc := loadOpenAPI(t)
 	r := gin.New()
+	r.Use(func(c *gin.Context) {
+		c.Next()
+		if route := c.FullPath(); route != "" && !documented(doc, route, c.Request.Method, c.Writer.Status()) {
+			t.Errorf("%s %s answered %d, which the OpenAPI document does not list", c.Request.Method, route, c.Writer.Status())
+		}
+	})
 	Register(r, f)
+	return r
+}
+
+// request is one call to the API; header holds name/value pairs.
+type request struct {
+	method, target, body string
+	header               []string
+}
+
+// answer is a recorded response with its body decoded as a JSON object
+// (nil when it is not one).
+type answer struct {
+	*httptest.ResponseRecorder
+	json map[string]any
+}
+
+func serve(t *testing.T, f *fake, req request) answer {
+	t.Helper()
+	var body io.Reader = http.NoBody
+	if req.body != "" {
+		body = strings.NewReader(req.body)
+	}
+	r := httptest.NewRequest(req.method, req.target, body)
+	for i := 0; i+1 < len(req.header); i += 2 {
+		r.Header.Set(req.header[i], req.header[i+1])
+	}
 	w := httptest.NewRecorder()
-	r.ServeHTTP(w, httptest.NewRequest(method, path, strings.NewReader(body)))
-	var m map[string]any
-	_ = json.Unmarshal(w.Body.Bytes(), &m)
-	return w, m
+	newEngine(t, f).ServeHTTP(w, r)
+	a := answer{ResponseRecorder: w}
+	_ = json.Unmarshal(w.Body.Bytes(), &a.json)
+	return a
 }
 
-const spec = `{"name":"x","baseline":"v=\"1\"","canary":"v=\"2\"","window":{"duration":"1h"},
-  "metrics":[{"name":"m","query":"rate(x{${cohort}}[1m])","judge":{"type":"mannwhitney"}}]}`
-
-func TestCreate(t *testing.T) {
-	var got analysis.Spec
-	f := fakeExperiments{create: func(s analysis.Spec) (analysis.Experiment, error) {
-		got = s
-		return analysis.Experiment{ID: "abc", Spec: s, Status: analysis.StatusWaiting}, nil
-	}}
-	w, body := serve(t, f, http.MethodPost, "/api/v1/experiments", spec)
-	if w.Code != http.StatusCreated || w.Header().Get("Location") != "/api/v1/experiments/abc" || body["id"] != "abc" {
-		t.Errorf("create: %d %v %s", w.Code, w.Header(), w.Body)
+// fields returns the error answer's field entries as "field: message".
+func (a answer) fields() []string {
+	var out []string
+	fs, _ := a.json["fields"].([]any)
+	for _, f := range fs {
+		m := f.(map[string]any)
+		field, _ := m["field"].(string)
+		out = append(out, field+": "+m["message"].(string))
 	}
-	if got.Name != "x" || got.Metrics[0].Judge.Confidence != 0.98 {
-		t.Errorf("spec handed over: %+v", got)
-	}
-
-	w, body = serve(t, f, http.MethodPost, "/api/v1/experiments", strings.Replace(spec, `"name":"x",`, "", 1)+"\n")
-	fields, _ := body["fields"].([]any)
-	if w.Code != http.StatusBadRequest || len(fields) != 1 || fields[0] != "name: must not be empty" {
-		t.Errorf("invalid spec: %d %s", w.Code, w.Body)
-	}
+	return out
 }
 
-func TestVerdict(t *testing.T) {
-	done := func(o judges.Outcome) analysis.Experiment {
-		return analysis.Experiment{ID: "abc", Status: analysis.StatusCompleted,
-			Verdict: &analysis.Verdict{ExperimentID: "abc", Verdict: o, Score: 42, Reason: "why"}}
-	}
-	waiting := analysis.Experiment{ID: "abc", Status: analysis.StatusWaiting}
-	tests := []struct {
-		name     string
-		query    string
-		exp      analysis.Experiment
-		waited   *analysis.Experiment
-		code     int
-		verdict  string
-		waitUsed bool
-	}{
-		{"pass", "", done(judges.OutcomePass), nil, 200, "pass", false},
-		{"fail", "", done(judges.OutcomeFail), nil, 200, "fail", false},
-		{"inconclusive", "", done(judges.OutcomeInconclusive), nil, 200, "inconclusive", false},
-		{"error is not 2xx", "", done(judges.OutcomeError), nil, 503, "error", false},
-		{"pending", "", waiting, nil, 200, "pending", false},
-		{"wait until done", "?wait=5s", waiting, ptr(done(judges.OutcomeFail)), 200, "fail", true},
-		{"wait times out", "?wait=1ms", waiting, nil, 200, "pending", true},
-		{"bad wait", "?wait=soon", waiting, nil, 400, "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			waitUsed := false
-			f := fakeExperiments{
-				get: func(id string) (analysis.Experiment, error) {
-					if id != "abc" {
-						return analysis.Experiment{}, analysis.ErrNotFound
-					}
-					return tt.exp, nil
-				},
-				wait: func(ctx context.Context, id string) (analysis.Experiment, error) {
-					waitUsed = true
-					if tt.waited != nil {
-						return *tt.waited, nil
-					}
-					<-ctx.Done()
-					return analysis.Experiment{}, ctx.Err()
-				},
-			}
-			w, body := serve(t, f, http.MethodGet, "/api/v1/experiments/abc/verdict"+tt.query, "")
-			if w.Code != tt.code || (tt.verdict != "" && body["verdict"] != tt.verdict) || waitUsed != tt.waitUsed {
-				t.Errorf("got %d %s (wait used %v)", w.Code, w.Body, waitUsed)
-			}
-			if tt.verdict != "" && tt.verdict != "pending" && (body["score"] != 42.0 || body["status"] != "completed") {
-				t.Errorf("body lacks score/status: %s", w.Body)
-			}
-			w, _ = serve(t, f, http.MethodGet, "/api/v1/experiments/zzz/verdict", "")
-			if w.Code != http.StatusNotFound {
-				t.Errorf("unknown id: %d", w.Code)
-			}
-		})
+func TestHealthz(t *testing.T) {
+	a := serve(t, &fake{}, request{method: http.MethodGet, target: "/healthz"})
+	if a.Code != http.StatusOK || strings.TrimSpace(a.Body.String()) != "ok" {
+		t.Errorf("healthz: %d %q", a.Code, a.Body)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -75,7 +75,11 @@ func (s *Sink) Publish(ctx context.Context, n analysis.Notification) error {
 	if err != nil {
 		return fmt.Errorf("encode verdict: %w", err)
 	}
+	// One id per run's final verdict, whichever replica sends it.
 	id := "verdict_" + n.ExperimentID
+	if n.Verdict.RunID != "" {
+		id += "_" + n.Verdict.RunID
+	}
 	var errs []error
 	for _, u := range n.Webhooks {
 		if err := s.deliver(ctx, u, id, body); err != nil {

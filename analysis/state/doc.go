@@ -1,11 +1,41 @@
-// Package state stores experiments, runs, interval results and verdicts
-// (analysis.Store): SQLite in the data directory by default (modernc.org/sqlite,
-// no cgo), PostgreSQL (pgx) when several replicas share the work. Both apply
-// versioned migrations at open. It imports analysis and database drivers
-// only.
+// Package state is the durable analysis.Store: experiments, their runs, the
+// runs' interval results and final verdicts, and the run leases that let
+// several replicas share the work so that each interval is judged once.
+//
+// Two backends share one Store type and one code path (database/sql):
+//
+//   - OpenSQLite: a file in the data directory, the default for a single
+//     replica. Pure Go (modernc.org/sqlite), WAL journal, foreign keys on,
+//     one write connection whose transactions begin IMMEDIATE so concurrent
+//     goroutines queue instead of failing with SQLITE_BUSY, a busy timeout
+//     for other processes, and a pool of read-only connections.
+//   - OpenPostgres: PostgreSQL through pgx, for replicas that scale out.
+//     Due runs are claimed with FOR UPDATE SKIP LOCKED.
+//
+// Only the statements that differ (the claim query, the schema, how times
+// are encoded) are per dialect. Specs, verdicts, deliveries and engine state
+// are stored as JSON blobs, so their shape can change without a migration.
+// Times are kept at microsecond precision and returned in UTC.
+//
+// Migrations are embedded SQL files, migrations/<dialect>/NNNN_name.sql,
+// applied at open, each in its own transaction with its row in
+// schema_migrations; opening an up-to-date database applies nothing, and a
+// database migrated by a newer binary is refused (ErrSchemaTooNew). On
+// PostgreSQL, replicas starting together migrate one at a time under
+// pg_advisory_lock.
+//
+// Leases. ClaimDue leases due runs to an owner (a replica) for a period; the
+// owner commits intervals and deliveries only while it holds the lease. A
+// lease is held while lease_until > now and claimable once lease_until <=
+// now. Lease times are the replicas' clocks, never the database's: ClaimDue
+// compares with the now it is given and sets now+lease, RenewLease sets the
+// until it is given, and the commits and RenewLease check expiry against
+// the Store's clock (time.Now). Replicas' clocks must agree to well within a
+// lease period. Skew cannot make two replicas commit the same interval,
+// though: every commit also requires lease_owner to be the committer,
+// claims and commits are serialised by the database (row locks; SQLite's
+// single writer), and interval_results' primary key refuses a second
+// (run_id, idx).
+//
+// The package imports analysis and the database drivers only.
 package state
-
-import (
-	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
-	_ "modernc.org/sqlite"             // SQLite driver
-)

@@ -35,6 +35,14 @@ func main() {
 	healthy := demo.Flag("healthy", "Inject no regression: the verdict must be pass.").Bool()
 	demoVerbose := demo.Flag("verbose", "Print the server's log.").Bool()
 
+	analyze := a.Command("analyze", "Run one experiment against its sources, without a server (for CD pipelines). Exit code: 0 pass, 1 fail, 2 inconclusive or marginal, 3 error.")
+	var aa app.AnalyzeArgs
+	analyze.Flag("file", "Experiment spec (YAML or JSON), or - for stdin.").Short('f').Required().StringVar(&aa.SpecFile)
+	analyze.Flag("server", "A running augur's URL: metrics on the embedded source read its query API.").StringVar(&aa.Server)
+	analyze.Flag("output", "Final verdict as text or json.").Short('o').Default("text").EnumVar(&aa.Format, "text", "json")
+	check := a.Command("check", "Validate an experiment spec: exit 0 when valid, 1 naming every invalid field.")
+	checkFile := check.Arg("spec", "Experiment spec (YAML or JSON), or - for stdin.").Required().String()
+
 	judge := a.Command("judge", "Run a judge offline on sample files.")
 	mw := judge.Command("mannwhitney", "Mann–Whitney U with Hodges–Lehmann shift and confidence interval.")
 	mwBaseline := mw.Flag("baseline", "Baseline samples: one number per line, or - for stdin.").Required().String()
@@ -124,6 +132,11 @@ func main() {
 		judgeExit(app.JudgeProportions(os.Stdout, pa))
 	case adjust.FullCommand():
 		judgeExit(app.JudgeAdjust(os.Stdout, *adjustMethod, *adjustP, *adjustFormat))
+	case analyze.FullCommand():
+		aa.Progress = app.IsTerminal(os.Stderr)
+		os.Exit(app.Analyze(ctx, os.Stdout, os.Stderr, os.Stdin, aa))
+	case check.FullCommand():
+		os.Exit(app.Check(os.Stdout, os.Stderr, os.Stdin, *checkFile))
 	case version.FullCommand():
 		fmt.Println("augur", app.Version)
 	}

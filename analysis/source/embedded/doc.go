@@ -1,7 +1,9 @@
 // Package embedded is the analysis.Source over augur's own store: PromQL
-// range queries evaluated in process.
+// range and instant queries evaluated in process.
 //
-// It depends on a one-method interface satisfied by collector/store.Store;
-// it must not import collector, web or alerting (its tests use the real
-// store).
+// It depends on a small interface (Range, Instant) that
+// collector/store.Store satisfies; it must not import collector, web or
+// alerting (its tests use the real store through
+// collector/store/storetest and run the conformance suite of
+// analysis/source/sourcetest).
 package embedded

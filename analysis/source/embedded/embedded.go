@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -72,8 +73,22 @@ func (s *Source) Fetch(ctx context.Context, q analysis.Query) ([]analysis.Series
 
 func labelMap(ls labels.Labels) map[string]string { return ls.Map() }
 
+// queryError classifies err as Prometheus' HTTP API does: a cancelled or
+// timed-out query and a storage failure may succeed when retried; anything
+// else (a parse error, an execution error such as too many samples or
+// duplicate series) is the query's own fault and permanent.
 func queryError(expr string, err error) error {
-	return fmt.Errorf("query %q: %w", expr, err)
+	err = fmt.Errorf("query %q: %w", expr, err)
+	var (
+		canceled promql.ErrQueryCanceled
+		timeout  promql.ErrQueryTimeout
+		storage  promql.ErrStorage
+	)
+	if errors.As(err, &canceled) || errors.As(err, &timeout) || errors.As(err, &storage) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return analysis.Permanent(err)
 }
 
 func histogramError(expr string) error {

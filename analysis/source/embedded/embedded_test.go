@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/augurhq/augur/analysis"
+	"github.com/augurhq/augur/analysis/source/sourcetest"
 	"github.com/augurhq/augur/collector/store/storetest"
 )
 
@@ -27,49 +29,34 @@ func (f rangerFunc) Instant(context.Context, string, time.Time) (parser.Value, a
 	return nil, nil, errors.New("not an instant querier")
 }
 
-func TestFetchFromStore(t *testing.T) {
+// TestConformance runs the source conformance suite against a real store.
+// The embedded store has no endpoint, so only the data cases apply.
+func TestConformance(t *testing.T) {
 	st := storetest.Open(t)
-	start := time.Now().Add(-10 * time.Minute).Truncate(time.Minute)
-	app := st.Appender(context.Background())
-	for _, pod := range []string{"a", "b"} {
-		ls := labels.FromStrings("__name__", "latency", "version", "v2", "pod", pod)
-		for i := 0; i <= 5; i++ {
-			v := float64(i)
-			if pod == "b" {
-				v += 100
+	sourcetest.Run(t, sourcetest.Backend{Data: &sourcetest.Data{
+		Source: New(st),
+		Load: func(t *testing.T, d sourcetest.Dataset) {
+			app := st.Appender(context.Background())
+			for _, s := range d.Series {
+				b := labels.NewScratchBuilder(len(s.Labels) + 1)
+				b.Add("__name__", d.Metric)
+				for k, v := range s.Labels {
+					b.Add(k, v)
+				}
+				b.Sort()
+				ls := b.Labels()
+				for _, p := range s.Points {
+					if _, err := app.Append(0, ls, p.T, p.V); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
-			if _, err := app.Append(0, ls, start.Add(time.Duration(i)*time.Minute).UnixMilli(), v); err != nil {
+			if err := app.Commit(); err != nil {
 				t.Fatal(err)
 			}
-		}
-	}
-	if err := app.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	src := New(st)
-	q := analysis.Query{Expr: `latency{version="v2"}`, Start: start, End: start.Add(5 * time.Minute), Step: time.Minute}
-	series, err := src.Fetch(context.Background(), q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := analysis.Values(series)
-	want := []float64{0, 1, 2, 3, 4, 5, 100, 101, 102, 103, 104, 105} // series by labels, then time
-	if len(got) != len(want) {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("got %v, want %v", got, want)
-		}
-	}
-	q.Expr = `latency{version="v9"}`
-	if got, err := src.Fetch(context.Background(), q); err != nil || len(got) != 0 {
-		t.Errorf("no data: %v, %v (want empty, no error)", got, err)
-	}
-	q.Expr = `sum(`
-	if _, err := src.Fetch(context.Background(), q); err == nil || !strings.Contains(err.Error(), "sum(") {
-		t.Errorf("bad query: %v", err)
-	}
+		},
+		Queries: sourcetest.PromQL(),
+	}})
 }
 
 func TestFetchRejectsHistograms(t *testing.T) {
@@ -79,11 +66,34 @@ func TestFetchRejectsHistograms(t *testing.T) {
 	if _, err := src.Fetch(context.Background(), analysis.Query{Expr: "h", Step: time.Minute}); err == nil || !strings.Contains(err.Error(), "histogram_quantile") {
 		t.Errorf("histogram result: %v", err)
 	}
+}
+
+func TestFetchClassifiesErrors(t *testing.T) {
 	boom := errors.New("boom")
-	src = New(rangerFunc(func(context.Context, string, time.Time, time.Time, time.Duration) (promql.Matrix, annotations.Annotations, error) {
-		return nil, nil, boom
-	}))
-	if _, err := src.Fetch(context.Background(), analysis.Query{Expr: "x", Step: time.Minute}); !errors.Is(err, boom) {
-		t.Errorf("error not wrapped: %v", err)
+	cases := []struct {
+		name      string
+		err       error
+		permanent bool
+	}{
+		{"cancelled", promql.ErrQueryCanceled("expression evaluation"), false},
+		{"timed out", promql.ErrQueryTimeout("expression evaluation"), false},
+		{"storage", promql.ErrStorage{Err: boom}, false},
+		{"context deadline", fmt.Errorf("select: %w", context.DeadlineExceeded), false},
+		{"parse error", &parser.ParseErr{Err: errors.New("unclosed left parenthesis")}, true},
+		{"execution error", boom, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := New(rangerFunc(func(context.Context, string, time.Time, time.Time, time.Duration) (promql.Matrix, annotations.Annotations, error) {
+				return nil, nil, c.err
+			}))
+			_, err := src.Fetch(context.Background(), analysis.Query{Expr: "x", Step: time.Minute})
+			if !errors.Is(err, c.err) {
+				t.Errorf("error not wrapped: %v", err)
+			}
+			if got := errors.Is(err, analysis.ErrPermanent); got != c.permanent {
+				t.Errorf("permanent = %v, want %v: %v", got, c.permanent, err)
+			}
+		})
 	}
 }

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/augurhq/augur/alerting/webhook"
+	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/collector"
 	"github.com/augurhq/augur/collector/jaeger"
 	"github.com/augurhq/augur/collector/logs"
@@ -36,6 +38,40 @@ type Config struct {
 	Webhook webhook.Config  `yaml:"webhook"`
 	Log     LogConfig       `yaml:"log"`
 	Runtime RuntimeConfig   `yaml:"runtime"`
+	// Analysis configures experiments: where their state lives, how
+	// replicas share them, and the sources they may read.
+	Analysis AnalysisConfig `yaml:"analysis"`
+}
+
+// AnalysisConfig configures the experiment engine.
+type AnalysisConfig struct {
+	// State is sqlite (a file in the data directory, the default) or
+	// postgres (several replicas sharing the work).
+	State StateConfig `yaml:"state"`
+	// Replica names this process in run leases ("" = host-pid-random).
+	Replica string `yaml:"replica"`
+	// Lease is how long a run stays a replica's without renewal: a dead
+	// replica's runs are taken over within it.
+	Lease time.Duration `yaml:"lease"`
+	// Poll is how often due intervals are looked for.
+	Poll time.Duration `yaml:"poll"`
+	// Workers bounds the runs judged at once.
+	Workers int `yaml:"workers"`
+	// Sources are named data sources experiments may read besides the
+	// embedded store.
+	Sources map[string]analysis.SourceSpec `yaml:"sources"`
+	// AllowSpecSources lets experiments define their own sources (any URL,
+	// with credentials of the submitter's choosing).
+	AllowSpecSources bool `yaml:"allow_spec_sources"`
+}
+
+// StateConfig selects the experiment state store.
+type StateConfig struct {
+	Driver string `yaml:"driver"` // sqlite or postgres
+	// Path is the SQLite file ("" = augur.db in store.dir).
+	Path string `yaml:"path"`
+	// DSN is the PostgreSQL connection string (postgres://user@host/db).
+	DSN string `yaml:"dsn"`
 }
 
 // RuntimeConfig tunes the Go runtime of augur serve.
@@ -66,6 +102,10 @@ func DefaultConfig() Config {
 		Webhook:   webhook.DefaultConfig(),
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Runtime:   RuntimeConfig{GOGC: 75},
+		Analysis: AnalysisConfig{
+			State: StateConfig{Driver: "sqlite"},
+			Lease: 15 * time.Second, Poll: 250 * time.Millisecond, Workers: 8,
+		},
 	}
 }
 
@@ -98,6 +138,7 @@ func (c Config) Validate() error {
 	if c.Jaeger.Listen != "" {
 		errs = append(errs, c.Jaeger.ValidateAs("jaeger"))
 	}
+	errs = append(errs, c.Analysis.validate())
 	if c.Runtime.GOGC < 1 {
 		errs = append(errs, fmt.Errorf("runtime.gogc: must be a positive percentage, got %d", c.Runtime.GOGC))
 	}
@@ -126,4 +167,37 @@ func (l LogConfig) NewLogger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func (a AnalysisConfig) validate() error {
+	var errs []error
+	switch a.State.Driver {
+	case "sqlite":
+		if a.State.DSN != "" {
+			errs = append(errs, errors.New("analysis.state.dsn: belongs to the postgres driver"))
+		}
+	case "postgres":
+		if a.State.DSN == "" {
+			errs = append(errs, errors.New("analysis.state.dsn: the postgres driver needs a connection string"))
+		}
+		if a.State.Path != "" {
+			errs = append(errs, errors.New("analysis.state.path: belongs to the sqlite driver"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("analysis.state.driver: want sqlite or postgres, got %q", a.State.Driver))
+	}
+	mc := analysis.ManagerConfig{Replica: "x", Lease: a.Lease, Poll: a.Poll, Workers: a.Workers}
+	if err := mc.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("analysis.%w", err))
+	}
+	for name, s := range a.Sources {
+		s.SetDefaults()
+		if name == analysis.DefaultSource {
+			errs = append(errs, fmt.Errorf("analysis.sources.%s: the name embedded is reserved for the built-in store", name))
+		}
+		if err := s.Validate("analysis.sources." + name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

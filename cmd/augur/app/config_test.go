@@ -32,7 +32,7 @@ func TestExampleSpecParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Metrics) != 3 || !s.Metrics[1].Critical {
+	if len(s.Metrics) != 4 || !s.Metrics[2].Critical || s.IntervalCount() != 6 {
 		t.Errorf("unexpected example spec: %+v", s)
 	}
 }

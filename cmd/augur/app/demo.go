@@ -133,25 +133,30 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 // rate from the span-derived RED series, request latency from the OTLP
 // histogram, CPU from the OTLP counter, and a memory ceiling.
 func DemoSpec(start, end time.Time, webhookURL string) analysis.Spec {
-	s, e := analysis.Timestamp(start), analysis.Timestamp(end)
+	at := start.UTC()
 	spans := `service_name="checkout",span_kind="server",${cohort}`
 	upper := 512.0 * 1024 * 1024
 	mw := func(dir string) analysis.JudgeSpec {
 		return analysis.JudgeSpec{Type: analysis.JudgeMannWhitney, Direction: judges.Direction(dir)}
 	}
 	spec := analysis.Spec{
-		Name:     "checkout-v2-canary",
-		Baseline: `service_version="v1"`,
-		Canary:   `service_version="v2"`,
-		Window:   analysis.Window{Start: &s, End: &e},
-		Step:     analysis.Duration(time.Minute),
+		APIVersion: analysis.APIVersion,
+		Kind:       analysis.KindCanary,
+		Name:       "checkout-v2-canary",
+		Cohorts: analysis.Cohorts{
+			Baseline: &analysis.Cohort{Selector: `service_version="v1"`},
+			Canary:   &analysis.Cohort{Selector: `service_version="v2"`},
+		},
+		Timing: analysis.Timing{Start: &analysis.StartTime{At: &at}, Lifetime: analysis.Duration(end.Sub(start))},
+		Step:   analysis.Duration(time.Minute),
 		Metrics: []analysis.MetricSpec{
 			{Name: "latency_p50", Judge: mw("increase"),
 				Query: `histogram_quantile(0.5, sum by (le) (rate(augur_span_duration_seconds_bucket{` + spans + `}[2m])))`},
 			{Name: "latency_p99", Judge: mw("increase"),
 				Query: `histogram_quantile(0.99, sum by (le) (rate(augur_span_duration_seconds_bucket{` + spans + `}[2m])))`},
-			{Name: "error_rate", Judge: mw("increase"), Critical: true,
-				Query: `sum(rate(augur_span_errors_total{` + spans + `}[2m])) / sum(rate(augur_span_requests_total{` + spans + `}[2m]))`},
+			{Name: "error_rate", Judge: analysis.JudgeSpec{Type: analysis.JudgeProportion}, Critical: true,
+				Query:      `sum(increase(augur_span_errors_total{` + spans + `}[${window}]))`,
+				TotalQuery: `sum(increase(augur_span_requests_total{` + spans + `}[${window}]))`},
 			{Name: "http_p90_otlp", Judge: mw("increase"),
 				Query: `histogram_quantile(0.9, sum by (le) (rate(http_server_request_duration_seconds_bucket{service_name="checkout",${cohort}}[2m])))`},
 			{Name: "cpu_per_request", Judge: mw("increase"),

@@ -120,7 +120,7 @@ func TestNoDataCohortIsInconclusive(t *testing.T) {
 	start := end.Add(-20 * time.Minute)
 	sendTraffic(t, srv, start, end)
 	spec := DemoSpec(start, end, "")
-	spec.Canary = `service_version="v3"` // no such version was ever sent
+	spec.Cohorts.Canary = &analysis.Cohort{Selector: `service_version="v3"`} // no such version was ever sent
 	e := createExperiment(t, srv, spec)
 	v, err := waitVerdict(context.Background(), srv.URL(), e.ID)
 	if err != nil {
@@ -138,7 +138,7 @@ func TestNoDataCohortIsInconclusive(t *testing.T) {
 
 func TestInvalidSpecNamesField(t *testing.T) {
 	srv := startServer(t, nil)
-	body := `{"name":"x","baseline":"v=\"1\"","canary":"v=\"2\"","window":{"duration":"1h"},
+	body := `{"apiVersion":"augur/v1","name":"x","cohorts":{"baseline":"v=\"1\"","canary":"v=\"2\""},"timing":{"lifetime":"1h"},
 	  "metrics":[{"name":"m","query":"rate(x[1m])","judge":{"type":"mannwhitney"}}]}`
 	resp, err := http.Post(srv.URL()+"/api/v1/experiments", "application/json", strings.NewReader(body))
 	if err != nil {
@@ -146,13 +146,16 @@ func TestInvalidSpecNamesField(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	var e struct {
-		Error  string   `json:"error"`
-		Fields []string `json:"fields"`
+		Error  string `json:"error"`
+		Fields []struct {
+			Field   string `json:"field"`
+			Message string `json:"message"`
+		} `json:"fields"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != http.StatusBadRequest || len(e.Fields) != 1 || !strings.HasPrefix(e.Fields[0], "metrics[0].query:") {
+	if resp.StatusCode != http.StatusUnprocessableEntity || len(e.Fields) != 1 || e.Fields[0].Field != "metrics[0].query" {
 		t.Errorf("status %d, body %+v", resp.StatusCode, e)
 	}
 }

@@ -26,13 +26,26 @@ func PrintVerdict(out io.Writer, v analysis.Verdict) {
 			}
 		}
 		name := m.Name
+		if m.Variant != "" && m.Variant != "canary" && m.Variant != "target" {
+			name = m.Variant + "/" + name
+		}
 		if m.Critical {
 			name += " (critical)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, value(m.Baseline.Median), value(m.Canary.Median),
+		if m.DryRun {
+			name += " (dry run)"
+		}
+		base, can := value(m.Baseline.Median), value(m.Canary.Median)
+		if m.BaselineRate != nil && m.CanaryRate != nil {
+			base, can = fmt.Sprintf("rate %.3g%%", 100**m.BaselineRate), fmt.Sprintf("rate %.3g%%", 100**m.CanaryRate)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, base, can,
 			shift, strings.ToUpper(string(m.Classification)), oneLine(m.Reason))
 	}
 	_ = tw.Flush()
+	if v.SRM != nil && v.SRM.Mismatch {
+		fmt.Fprintf(out, "\nsample ratio mismatch: observed %v, expected %v\n", v.SRM.Observed, v.SRM.Expected)
+	}
 	fmt.Fprintf(out, "\nverdict: %s (score %.1f): %s\n", strings.ToUpper(string(v.Verdict)), v.Score, v.Reason)
 }
 

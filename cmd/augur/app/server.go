@@ -19,7 +19,6 @@ import (
 
 	"github.com/augurhq/augur/alerting/webhook"
 	"github.com/augurhq/augur/analysis"
-	"github.com/augurhq/augur/analysis/source/embedded"
 	"github.com/augurhq/augur/collector"
 	"github.com/augurhq/augur/collector/jaeger"
 	"github.com/augurhq/augur/collector/logs"
@@ -35,6 +34,7 @@ type Server struct {
 	logger   *slog.Logger
 	store    *store.Store
 	manager  *analysis.Manager
+	engine   *engine
 	listener net.Listener
 	http     *http.Server
 	served   chan error
@@ -75,7 +75,12 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	mgr := analysis.NewManager(logger.With("component", "analysis"), embedded.New(st), analysis.NamedSink{Name: "webhook", Sink: hooks})
+	eng, err := openEngine(context.Background(), cfg, logger, st, analysis.NamedSink{Name: "webhook", Sink: hooks})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	mgr := eng.manager
 
 	otlpMetrics := collector.NewOTLPMetricsHandler(logger, reg, st, cfg.Collector)
 	gin.SetMode(gin.ReleaseMode)
@@ -97,7 +102,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		for _, e := range g {
 			e.srv.Stop()
 		}
-		mgr.Close()
+		_ = eng.close()
 		_ = st.Close()
 	}
 	var grpcs []*grpcEndpoint
@@ -135,7 +140,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	return &Server{
-		cfg: cfg, logger: logger, store: st, manager: mgr, listener: ln,
+		cfg: cfg, logger: logger, store: st, manager: mgr, engine: eng, listener: ln,
 		http:   &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second},
 		served: make(chan error, 1),
 		grpcs:  grpcs,
@@ -145,6 +150,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 // Start serves HTTP in the background.
 func (s *Server) Start() {
 	s.logger.Info("augur listening", "url", s.URL(), "data", s.cfg.Store.Dir)
+	s.manager.Start()
 	for _, g := range s.grpcs {
 		s.logger.Info("gRPC receiver listening", "receiver", g.name, "addr", g.lis.Addr().String())
 		go func() {
@@ -189,8 +195,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, g := range s.grpcs {
 		g.srv.GracefulStop()
 	}
-	s.manager.Close()
-	return errors.Join(err, s.store.Close())
+	return errors.Join(err, s.engine.close(), s.store.Close())
 }
 
 // Wait returns when the HTTP server stops.

@@ -1,0 +1,126 @@
+package analysis
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/augurhq/augur/judges"
+)
+
+// Decision is what Decide concludes after an interval.
+type Decision struct {
+	// Done: the run ends with Final.
+	Done  bool
+	Final Verdict
+}
+
+// Decide counts interval i's verdict against the spec's limits (in st) and
+// says whether the run ends, and with which final verdict. This is the
+// whole of the run-level logic:
+//
+//   - a critical metric's failure ends the run failed at once;
+//   - a sequential test that found a variant worse ends it failed; once
+//     every variant's test stopped, the run ends with this interval's
+//     outcome;
+//   - more than failure_limit failed intervals: failed; more than
+//     inconclusive_limit inconclusive or marginal ones: inconclusive; more
+//     than consecutive_error_limit errors in a row: error;
+//   - after the last interval, its verdict is the run's (Kayenta: the last
+//     judgement, over the longest window, decides).
+//
+// Error never counts as a failure and missing data never as a pass.
+func Decide(spec Spec, st *RunState, i int, v Verdict) Decision {
+	switch v.Verdict {
+	case judges.OutcomeFail:
+		st.Failures++
+		st.ConsecutiveErrors = 0
+	case judges.OutcomeInconclusive, judges.OutcomeMarginal:
+		st.Inconclusives++
+		st.ConsecutiveErrors = 0
+	case judges.OutcomeError:
+		st.ConsecutiveErrors++
+	default:
+		st.ConsecutiveErrors = 0
+	}
+	final := v
+	end := func(outcome judges.Outcome, stopped string) Decision {
+		final.Verdict = outcome
+		if stopped != "" {
+			final.Stopped = stopped
+			if outcome != v.Verdict {
+				final.Reason = stopped + "; last interval: " + v.Reason
+			} else {
+				final.Reason = stopped + "; " + v.Reason
+			}
+		}
+		return Decision{Done: true, Final: final}
+	}
+	last := i+1 >= spec.IntervalCount()
+	if names := criticalFailures(v); len(names) > 0 {
+		return end(judges.OutcomeFail, fmt.Sprintf("critical metric %s failed in interval %d", strings.Join(names, ", "), i+1))
+	}
+	if worse, all := sequentialStops(spec, st); len(worse) > 0 {
+		return end(judges.OutcomeFail, fmt.Sprintf("sequential test: %s significantly worse (always-valid p ≤ α) in interval %d", strings.Join(worse, ", "), i+1))
+	} else if all && !last {
+		return end(v.Verdict, fmt.Sprintf("sequential test: every variant decided by interval %d", i+1))
+	}
+	l := spec.Limits
+	switch {
+	case st.Failures > l.FailureLimit:
+		return end(judges.OutcomeFail, fmt.Sprintf("%d failed interval(s), more than failure_limit %d", st.Failures, l.FailureLimit))
+	case l.InconclusiveLimit != nil && st.Inconclusives > *l.InconclusiveLimit:
+		return end(judges.OutcomeInconclusive, fmt.Sprintf("%d inconclusive interval(s), more than inconclusive_limit %d", st.Inconclusives, *l.InconclusiveLimit))
+	case l.ConsecutiveErrorLimit != nil && st.ConsecutiveErrors > *l.ConsecutiveErrorLimit:
+		return end(judges.OutcomeError, fmt.Sprintf("%d consecutive errors, more than consecutive_error_limit %d", st.ConsecutiveErrors, *l.ConsecutiveErrorLimit))
+	case last:
+		return end(v.Verdict, "")
+	}
+	return Decision{}
+}
+
+// criticalFailures names the deciding critical metrics that failed.
+func criticalFailures(v Verdict) []string {
+	var out []string
+	for _, r := range v.Metrics {
+		if r.DryRun {
+			continue
+		}
+		failed := r.Classification == judges.High || r.Classification == judges.Low
+		if r.CriticalBreach || (r.Critical && (failed || r.MustHaveDataBreach)) {
+			name := r.Name
+			if r.Variant != "" && r.Variant != "canary" && r.Variant != "target" {
+				name = r.Variant + "/" + r.Name
+			}
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// sequentialStops lists the variants a sequential test found worse, and
+// says whether every variant's test has stopped.
+func sequentialStops(spec Spec, st *RunState) (worse []string, all bool) {
+	if spec.Kind != KindABN || !hasSequential(spec) {
+		return nil, false
+	}
+	all = true
+	for _, c := range spec.Comparisons() {
+		t := st.Sequential[c.Variant]
+		switch {
+		case t == nil || t.Decided == "":
+			all = false
+		case t.Decided == "worse":
+			worse = append(worse, c.Variant)
+		}
+	}
+	return worse, all
+}
+
+func hasSequential(spec Spec) bool {
+	for _, m := range spec.Metrics {
+		if m.Judge.Type == JudgeSequential && !m.DryRun {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,245 @@
+package analysis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// StatusCreated is an experiment that has never been started.
+const StatusCreated = "created"
+
+// Experiment is what the API shows of an experiment: its spec, and its
+// latest run's status, window, progress and final verdict.
+type Experiment struct {
+	ExperimentRecord
+	// Status is created, or the latest run's status.
+	Status string `json:"status"`
+	// Run is the latest run's ID.
+	Run string `json:"run,omitempty"`
+	// Window spans the latest run's planned analysis: from its start to its
+	// last interval's end.
+	Window *TimeRange `json:"window,omitempty"`
+	// Judged and Intervals count the latest run's judged and planned
+	// intervals.
+	Judged     int        `json:"judged"`
+	Intervals  int        `json:"intervals"`
+	NextDue    *time.Time `json:"next_due,omitempty"`
+	Verdict    *Verdict   `json:"verdict,omitempty"`
+	Deliveries []Delivery `json:"deliveries,omitempty"`
+	// Delivered is true once the final verdict reached every sink.
+	Delivered bool `json:"delivered"`
+}
+
+func (m *Manager) view(ctx context.Context, e ExperimentRecord) (Experiment, error) {
+	x := Experiment{ExperimentRecord: e, Status: StatusCreated}
+	runs, err := m.store.ListRuns(ctx, e.ID)
+	if err != nil || len(runs) == 0 {
+		return x, err
+	}
+	r := runs[0]
+	sch := r.Spec.Schedule(r.StartedAt)
+	first, _, _ := sch.Window(0)
+	last, _, _ := sch.Window(sch.Count - 1)
+	x.Status, x.Run, x.Judged, x.Intervals = string(r.Status), r.ID, r.NextIndex, sch.Count
+	x.Window = &TimeRange{Start: first.Start, End: last.End}
+	if r.Status == RunRunning {
+		due := r.NextDue
+		x.NextDue = &due
+	}
+	x.Verdict, x.Deliveries, x.Delivered = r.Verdict, r.Deliveries, r.Delivered
+	return x, nil
+}
+
+// Create validates and stores an experiment, and starts its first run
+// unless start is false.
+func (m *Manager) Create(ctx context.Context, spec Spec, start bool) (Experiment, error) {
+	spec.SetDefaults()
+	if err := spec.Validate(); err != nil {
+		return Experiment{}, err
+	}
+	now := m.now().UTC()
+	e := ExperimentRecord{ID: newID(), Spec: spec, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := m.store.CreateExperiment(ctx, e); err != nil {
+		return Experiment{}, err
+	}
+	if start {
+		if _, err := m.StartRun(ctx, e.ID); err != nil {
+			return Experiment{}, err
+		}
+	}
+	return m.Get(ctx, e.ID)
+}
+
+// Get returns one experiment.
+func (m *Manager) Get(ctx context.Context, id string) (Experiment, error) {
+	e, err := m.store.GetExperiment(ctx, id)
+	if err != nil {
+		return Experiment{}, err
+	}
+	return m.view(ctx, e)
+}
+
+// List returns every experiment, newest first.
+func (m *Manager) List(ctx context.Context) ([]Experiment, error) {
+	es, err := m.store.ListExperiments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Experiment, 0, len(es))
+	for _, e := range es {
+		x, err := m.view(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// Update replaces an experiment's spec; version must be the current one.
+// A run in flight keeps the spec it started with.
+func (m *Manager) Update(ctx context.Context, id string, spec Spec, version int64) (Experiment, error) {
+	spec.SetDefaults()
+	if err := spec.Validate(); err != nil {
+		return Experiment{}, err
+	}
+	e, err := m.store.GetExperiment(ctx, id)
+	if err != nil {
+		return Experiment{}, err
+	}
+	e.Spec, e.Version, e.UpdatedAt = spec, version, m.now().UTC()
+	if _, err := m.store.UpdateExperiment(ctx, e); err != nil {
+		return Experiment{}, err
+	}
+	return m.Get(ctx, id)
+}
+
+// Delete removes an experiment with its runs and results.
+func (m *Manager) Delete(ctx context.Context, id string) error {
+	return m.store.DeleteExperiment(ctx, id)
+}
+
+// StartRun starts a new run of the experiment's current spec (ErrConflict
+// while another run is active).
+func (m *Manager) StartRun(ctx context.Context, id string) (Run, error) {
+	e, err := m.store.GetExperiment(ctx, id)
+	if err != nil {
+		return Run{}, err
+	}
+	now := m.now().UTC()
+	r := Run{ID: newID(), ExperimentID: id, Spec: e.Spec, Status: RunRunning, StartedAt: now, CreatedAt: now, UpdatedAt: now}
+	_, _, r.NextDue = e.Spec.Schedule(now).Window(0)
+	if err := m.store.CreateRun(ctx, r); err != nil {
+		return Run{}, err
+	}
+	m.Kick()
+	return r, nil
+}
+
+// activeRun returns the experiment's latest run if it is active.
+func (m *Manager) activeRun(ctx context.Context, id string) (Run, error) {
+	if _, err := m.store.GetExperiment(ctx, id); err != nil {
+		return Run{}, err
+	}
+	runs, err := m.store.ListRuns(ctx, id)
+	if err != nil {
+		return Run{}, err
+	}
+	if len(runs) == 0 || !runs[0].Status.Active() {
+		return Run{}, fmt.Errorf("%w: experiment %s has no active run", ErrConflict, id)
+	}
+	return runs[0], nil
+}
+
+// Pause stops judging the active run until Resume.
+func (m *Manager) Pause(ctx context.Context, id string) (Run, error) {
+	return m.setStatus(ctx, id, RunPaused)
+}
+
+// Resume continues a paused run; intervals that came due meanwhile are
+// judged at once.
+func (m *Manager) Resume(ctx context.Context, id string) (Run, error) {
+	return m.setStatus(ctx, id, RunRunning)
+}
+
+// Abort ends the active run with an inconclusive verdict, which is still
+// delivered.
+func (m *Manager) Abort(ctx context.Context, id string) (Run, error) {
+	return m.setStatus(ctx, id, RunAborted)
+}
+
+func (m *Manager) setStatus(ctx context.Context, id string, s RunStatus) (Run, error) {
+	r, err := m.activeRun(ctx, id)
+	if err != nil {
+		return Run{}, err
+	}
+	if r.Status == s {
+		return r, nil
+	}
+	if s == RunRunning && r.Status != RunPaused {
+		return Run{}, fmt.Errorf("%w: run %s is %s, not paused", ErrConflict, r.ID, r.Status)
+	}
+	var final *Verdict
+	if s == RunAborted {
+		v := abortedVerdict(r, m.now().UTC())
+		final = &v
+	}
+	_, _, due := r.Spec.Schedule(r.StartedAt).Window(r.NextIndex)
+	if err := m.store.SetRunStatus(ctx, r.ID, s, due, final); err != nil {
+		return Run{}, err
+	}
+	m.Kick()
+	return m.store.GetRun(ctx, r.ID)
+}
+
+// Runs returns an experiment's runs, newest first.
+func (m *Manager) Runs(ctx context.Context, id string) ([]Run, error) {
+	if _, err := m.store.GetExperiment(ctx, id); err != nil {
+		return nil, err
+	}
+	return m.store.ListRuns(ctx, id)
+}
+
+// Run returns one run.
+func (m *Manager) Run(ctx context.Context, runID string) (Run, error) {
+	return m.store.GetRun(ctx, runID)
+}
+
+// Intervals returns a run's interval results in order.
+func (m *Manager) Intervals(ctx context.Context, runID string) ([]IntervalResult, error) {
+	if _, err := m.store.GetRun(ctx, runID); err != nil {
+		return nil, err
+	}
+	return m.store.ListIntervals(ctx, runID)
+}
+
+// Wait blocks until the experiment's latest run has ended and its verdict
+// was delivered, or ctx ends.
+func (m *Manager) Wait(ctx context.Context, id string) (Experiment, error) {
+	for {
+		m.mu.Lock()
+		ended := m.ended
+		m.mu.Unlock()
+		x, err := m.Get(ctx, id)
+		if err != nil {
+			return x, err
+		}
+		if x.Status != StatusCreated && !RunStatus(x.Status).Active() && x.Delivered {
+			return x, nil
+		}
+		t := time.NewTimer(m.cfg.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return x, ctx.Err()
+		case <-ended:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// IsNotFound reports whether err means no such experiment or run.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -1,0 +1,100 @@
+package analysis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Sources opens the sources that metrics name.
+type Sources interface {
+	// Source returns the named source. def is the spec's own definition
+	// of it, nil when the spec does not define it (the embedded store, or
+	// a source the server defines). The source it returns retries.
+	Source(name string, def *SourceSpec) (Source, error)
+}
+
+// WithRetry wraps src so that each call makes up to 1+retries attempts,
+// backoff apart (doubling, ±20% jitter), stopping early on ErrPermanent or
+// when ctx ends.
+func WithRetry(src Source, retries int, backoff time.Duration) Source {
+	return SourceFunc(func(ctx context.Context, q Query) ([]Series, error) {
+		wait := backoff
+		var err error
+		for attempt := 0; ; attempt++ {
+			var out []Series
+			out, err = src.Fetch(ctx, q)
+			if err == nil {
+				return out, nil
+			}
+			if errors.Is(err, ErrPermanent) || attempt >= retries || ctx.Err() != nil {
+				break
+			}
+			j := time.Duration(float64(wait) * (0.8 + 0.4*rand.Float64()))
+			t := time.NewTimer(j)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, fmt.Errorf("%w (gave up waiting to retry: %w)", err, ctx.Err())
+			case <-t.C:
+			}
+			wait *= 2
+		}
+		if retries > 0 && !errors.Is(err, ErrPermanent) {
+			return nil, fmt.Errorf("after %d attempts: %w", retries+1, err)
+		}
+		return nil, err
+	})
+}
+
+// fetcher answers an interval's queries, each distinct query once (a
+// control cohort shared by variants is fetched once).
+type fetcher struct {
+	spec    Spec
+	sources Sources
+	mu      sync.Mutex
+	cache   map[fetchKey]fetchResult
+}
+
+type fetchKey struct {
+	source, expr string
+	start, end   int64
+	step         time.Duration
+}
+
+type fetchResult struct {
+	series []Series
+	err    error
+}
+
+func newFetcher(spec Spec, sources Sources) *fetcher {
+	return &fetcher{spec: spec, sources: sources, cache: map[fetchKey]fetchResult{}}
+}
+
+func (f *fetcher) fetch(ctx context.Context, source string, q Query) ([]Series, error) {
+	k := fetchKey{source, q.Expr, q.Start.UnixMilli(), q.End.UnixMilli(), q.Step}
+	f.mu.Lock()
+	r, ok := f.cache[k]
+	f.mu.Unlock()
+	if ok {
+		return r.series, r.err
+	}
+	var def *SourceSpec
+	if d, ok := f.spec.Sources[source]; ok {
+		def = &d
+	}
+	src, err := f.sources.Source(source, def)
+	if err != nil {
+		r = fetchResult{err: fmt.Errorf("source %q: %w", source, err)}
+	} else {
+		s, err := src.Fetch(ctx, q)
+		r = fetchResult{series: s, err: err}
+	}
+	f.mu.Lock()
+	f.cache[k] = r
+	f.mu.Unlock()
+	return r.series, r.err
+}

@@ -1,0 +1,212 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/augurhq/augur/judges"
+)
+
+// interval is one interval's evaluation in progress.
+type interval struct {
+	spec                 Spec
+	f                    *fetcher
+	treatment, reference TimeRange
+	state                *RunState
+}
+
+// cohortQuery renders a metric query for one cohort and window.
+func (iv *interval) query(tmpl string, m MetricSpec, c Cohort, w TimeRange) Query {
+	expr := renderWindow(RenderQuery(tmpl, c.For(m.Source)), w.End.Sub(w.Start))
+	switch m.Kind {
+	case KindHistogram, KindCounts:
+		return Query{Expr: expr, Start: w.Start, End: w.End}
+	default:
+		return Query{Expr: expr, Start: w.Start, End: w.End, Step: time.Duration(iv.spec.Step)}
+	}
+}
+
+// fetchBoth fetches a query for the treatment and, unless slo, the
+// reference. A failure of either is returned with the side named.
+func (iv *interval) fetchBoth(ctx context.Context, tmpl string, m MetricSpec, c Comparison, tw, rw TimeRange) (ref, treat []Series, refQ, treatQ string, err error) {
+	tq := iv.query(tmpl, m, c.Treatment, tw)
+	treatQ = tq.Expr
+	var errR, errT error
+	treat, errT = iv.f.fetch(ctx, m.Source, tq)
+	if c.Reference != nil {
+		rq := iv.query(tmpl, m, *c.Reference, rw)
+		refQ = rq.Expr
+		ref, errR = iv.f.fetch(ctx, m.Source, rq)
+	}
+	switch {
+	case errR != nil && errT != nil:
+		err = fmt.Errorf("%s: %v; %s: %v", c.ReferenceName, errR, c.Variant, errT)
+	case errR != nil:
+		err = fmt.Errorf("%s: %w", c.ReferenceName, errR)
+	case errT != nil:
+		err = fmt.Errorf("%s: %w", c.Variant, errT)
+	}
+	return ref, treat, refQ, treatQ, err
+}
+
+func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) MetricResult {
+	r := MetricResult{Name: m.Name, Variant: c.Variant, Judge: m.Judge.Type, Kind: m.Kind, Weight: m.Weight,
+		Critical: m.Critical, Group: m.Group, DryRun: m.DryRun, Primary: m.Primary}
+	tw, rw := iv.treatment, iv.reference
+	if m.Judge.Type == JudgeSequential {
+		tw, rw = iv.sequentialWindows(c.Variant)
+	}
+	ref, treat, refQ, treatQ, err := iv.fetchBoth(ctx, m.Query, m, c, tw, rw)
+	r.Baseline.Query, r.Canary.Query = refQ, treatQ
+	if err == nil && m.TotalQuery != "" {
+		var rt, tt []Series
+		rt, tt, _, _, err = iv.fetchBoth(ctx, m.TotalQuery, m, c, tw, rw)
+		if err == nil {
+			return iv.proportion(r, m, ref, treat, rt, tt)
+		}
+	}
+	if err != nil {
+		r.Classification, r.Error = judges.Error, err.Error()
+		r.Reason = "source error, not judged: " + r.Error
+		return r
+	}
+	var jr judges.MetricResult
+	switch {
+	case m.Kind == KindHistogram:
+		jr = iv.binned(&r, m, ref, treat)
+	case m.Judge.Type == JudgeMannWhitney:
+		canary, baseline := Values(treat), Values(ref)
+		r.Baseline, r.Canary = summarize(refQ, baseline), summarize(treatQ, canary)
+		jr = judges.ClassifyMannWhitney(canary, baseline, m.mannWhitneyConfig())
+	case m.Judge.Type == JudgeThreshold:
+		canary, baseline := Values(treat), Values(ref)
+		if m.Kind == KindCounts {
+			canary, baseline = sumOrEmpty(canary), sumOrEmpty(baseline)
+		}
+		r.Baseline, r.Canary = summarize(refQ, baseline), summarize(treatQ, canary)
+		if m.Judge.Relative {
+			jr = judges.ClassifyThresholdRelative(canary, baseline, m.thresholdConfig())
+		} else {
+			jr = judges.ClassifyThreshold(canary, m.thresholdConfig())
+		}
+		if t := jr.Threshold; t != nil {
+			r.Aggregate = num(t.Value)
+		}
+	case m.Judge.Type == JudgeSequential:
+		canary, baseline := Values(treat), Values(ref)
+		r.Baseline, r.Canary = summarize(refQ, baseline), summarize(treatQ, canary)
+		return iv.sequential(r, m, c.Variant, tw, canary, baseline)
+	default:
+		jr = judges.MetricResult{Classification: judges.Error, Reason: fmt.Sprintf("judge %q cannot read %s data", m.Judge.Type, m.Kind)}
+	}
+	if mw := jr.MannWhitney; mw != nil {
+		r.Shift, r.CILow, r.CIHigh = num(mw.Estimate), num(mw.CILow), num(mw.CIHigh)
+		r.Confidence, r.PValue, r.MeanRatio = num(mw.Confidence), num(mw.PValue), num(mw.MeanRatio)
+	}
+	r.Classification, r.Reason, r.CriticalBreach = jr.Classification, jr.Reason, jr.Critical
+	r.MustHaveDataBreach = jr.MustHaveDataBreach
+	return r
+}
+
+func sumOrEmpty(xs []float64) []float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return []float64{s}
+}
+
+// binned judges classic histogram buckets (series with an le label) with
+// the exact binned rank test.
+func (iv *interval) binned(r *MetricResult, m MetricSpec, ref, treat []Series) judges.MetricResult {
+	hc, nc, errC := bucketHistogram(treat)
+	hb, nb, errB := bucketHistogram(ref)
+	r.Canary.N, r.Baseline.N = int(nc), int(nb)
+	switch {
+	case errC != nil:
+		return judges.MetricResult{Classification: judges.Error, Reason: r.Variant + " buckets: " + errC.Error()}
+	case errB != nil:
+		return judges.MetricResult{Classification: judges.Error, Reason: "baseline buckets: " + errB.Error()}
+	case nc == 0 || nb == 0:
+		res := judges.MetricResult{Classification: judges.NoData, Reason: fmt.Sprintf("no observations in the buckets (%s %g, baseline %g)", r.Variant, nc, nb)}
+		if m.MustHaveData {
+			res.MustHaveDataBreach = true
+			res.Reason += "; the metric must have data: fails the run"
+		}
+		return res
+	}
+	cfg := m.mannWhitneyConfig()
+	mw, err := judges.MannWhitneyBinned(hc, hb, judges.MannWhitneyOptions{Confidence: cfg.Confidence})
+	if err != nil {
+		return judges.MetricResult{Classification: judges.Error, Reason: err.Error()}
+	}
+	return judges.ClassifyMannWhitneyBinned(mw, cfg)
+}
+
+// bucketHistogram sums cumulative bucket counts by le across series.
+func bucketHistogram(series []Series) (judges.Histogram, float64, error) {
+	byLE := map[float64]float64{}
+	for _, s := range series {
+		le, ok := s.Labels["le"]
+		if !ok {
+			return judges.Histogram{}, 0, fmt.Errorf("series %v has no le label: a histogram query must keep le, e.g. sum by (le) (increase(x_bucket{...}[${window}]))", s.Labels)
+		}
+		b, err := strconv.ParseFloat(le, 64)
+		if err != nil {
+			return judges.Histogram{}, 0, fmt.Errorf("le %q is not a number", le)
+		}
+		for _, p := range s.Points {
+			if !math.IsNaN(p.V) {
+				byLE[b] += p.V
+			}
+		}
+	}
+	if len(byLE) == 0 {
+		return judges.Histogram{}, 0, nil
+	}
+	bounds := make([]float64, 0, len(byLE))
+	for b := range byLE {
+		bounds = append(bounds, b)
+	}
+	sort.Float64s(bounds)
+	if !math.IsInf(bounds[len(bounds)-1], 1) {
+		return judges.Histogram{}, 0, fmt.Errorf("no +Inf bucket among %d buckets", len(bounds))
+	}
+	cum := make([]float64, len(bounds))
+	for i, b := range bounds {
+		cum[i] = byLE[b]
+	}
+	h, err := judges.HistogramFromCumulative(bounds, cum)
+	return h, cum[len(cum)-1], err
+}
+
+func summarize(query string, xs []float64) CohortSummary {
+	s := CohortSummary{Query: query}
+	vals := make([]float64, 0, len(xs))
+	sum := 0.0
+	for _, x := range xs {
+		if x == x { // drop NaN
+			vals = append(vals, x)
+			sum += x
+		}
+	}
+	s.N = len(vals)
+	if s.N == 0 {
+		return s
+	}
+	slices.Sort(vals)
+	med := vals[s.N/2]
+	if s.N%2 == 0 {
+		med = (vals[s.N/2-1] + vals[s.N/2]) / 2
+	}
+	s.Median, s.Mean = num(med), num(sum/float64(s.N))
+	return s
+}

@@ -1,0 +1,177 @@
+package analysis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/augurhq/augur/judges"
+)
+
+// LagStats summarises scheduling lag: how long after an interval came due
+// its judgement began.
+type LagStats struct {
+	Intervals int           `json:"intervals"`
+	Max       time.Duration `json:"max"`
+	Total     time.Duration `json:"total"`
+}
+
+// Mean is the average lag.
+func (l LagStats) Mean() time.Duration {
+	if l.Intervals == 0 {
+		return 0
+	}
+	return l.Total / time.Duration(l.Intervals)
+}
+
+// Lag returns the scheduling lag of the intervals judged here so far.
+func (m *Manager) Lag() LagStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lag
+}
+
+// process judges a claimed run's due intervals, or delivers its final
+// verdict, while renewing its lease; a lost lease drops the work.
+func (m *Manager) process(r Run) {
+	ctx, cancel := context.WithCancel(m.ctx)
+	defer cancel()
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(m.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := m.store.RenewLease(ctx, r.ID, m.cfg.Replica, m.now().UTC().Add(m.cfg.Lease)); err != nil {
+					if ctx.Err() == nil {
+						m.logger.Warn("run lease lost", "run", r.ID, "err", err)
+					}
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		<-renewed
+		// Give the lease up so any replica can take the next interval when
+		// it comes due; after a lost lease this fails harmlessly.
+		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer rcancel()
+		_ = m.store.ReleaseLease(rctx, r.ID, m.cfg.Replica)
+	}()
+
+	if r.Status == RunRunning {
+		if !m.judgeDue(ctx, &r) {
+			return
+		}
+	}
+	if !r.Status.Active() && !r.Delivered && r.Verdict != nil {
+		m.deliver(ctx, r)
+	}
+}
+
+// judgeDue judges every interval of r that is due, committing each; it
+// returns false when the work was dropped (lease lost, run changed).
+func (m *Manager) judgeDue(ctx context.Context, r *Run) bool {
+	var st RunState
+	if len(r.State) > 0 {
+		if err := json.Unmarshal(r.State, &st); err != nil {
+			m.logger.Error("run state unreadable", "run", r.ID, "err", err)
+			return false
+		}
+	}
+	sch := r.Spec.Schedule(r.StartedAt)
+	for r.Status == RunRunning && r.NextIndex < sch.Count {
+		i := r.NextIndex
+		_, _, due := sch.Window(i)
+		now := m.now().UTC()
+		if due.After(now) {
+			return true
+		}
+		m.mu.Lock()
+		m.lag.Intervals++
+		m.lag.Total += now.Sub(due)
+		m.lag.Max = max(m.lag.Max, now.Sub(due))
+		m.mu.Unlock()
+
+		v := EvaluateInterval(ctx, r.Spec, sch, i, &st, m.sources)
+		if ctx.Err() != nil {
+			return false // lease lost or shutting down: judged again by the next holder
+		}
+		v.ExperimentID, v.RunID = r.ExperimentID, r.ID
+		d := Decide(r.Spec, &st, i, v)
+		raw, err := json.Marshal(st)
+		if err != nil {
+			m.logger.Error("run state", "run", r.ID, "err", err)
+			return false
+		}
+		next := *r
+		next.State, next.NextIndex = raw, i+1
+		if i+1 < sch.Count {
+			_, _, next.NextDue = sch.Window(i + 1)
+		}
+		if d.Done || i+1 >= sch.Count {
+			ended := m.now().UTC()
+			final := d.Final
+			final.CompletedAt = ended
+			next.Status, next.Verdict, next.EndedAt = RunCompleted, &final, &ended
+		}
+		res := IntervalResult{RunID: r.ID, Index: i, Verdict: v, CreatedAt: m.now().UTC(), Replica: m.cfg.Replica}
+		if err := m.store.CommitInterval(ctx, m.cfg.Replica, next, res); err != nil {
+			if !errors.Is(err, ErrLeaseLost) && !errors.Is(err, ErrConflict) {
+				m.logger.Warn("recording interval failed", "run", r.ID, "interval", i+1, "err", err)
+			}
+			return false
+		}
+		m.logger.Info("interval judged", "experiment", r.ExperimentID, "run", r.ID, "interval", i+1, "of", sch.Count,
+			"verdict", v.Verdict, "score", v.Score)
+		*r = next
+	}
+	if r.Status == RunCompleted {
+		m.logger.Info("run completed", "experiment", r.ExperimentID, "run", r.ID, "verdict", r.Verdict.Verdict, "reason", r.Verdict.Reason)
+	}
+	return true
+}
+
+// deliver publishes a final verdict to every sink and records it.
+func (m *Manager) deliver(ctx context.Context, r Run) {
+	n := Notification{ExperimentID: r.ExperimentID, Webhooks: r.Spec.Webhooks, Verdict: *r.Verdict}
+	ds := make([]Delivery, 0, len(m.sinks))
+	for _, s := range m.sinks {
+		err := s.Sink.Publish(ctx, n)
+		d := Delivery{Sink: s.Name, OK: err == nil, At: m.now().UTC()}
+		if err != nil {
+			d.Error = err.Error()
+			m.logger.Warn("verdict delivery failed", "run", r.ID, "sink", s.Name, "err", err)
+		}
+		ds = append(ds, d)
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	if err := m.store.CommitDeliveries(ctx, m.cfg.Replica, r.ID, ds); err != nil {
+		m.logger.Warn("recording deliveries failed", "run", r.ID, "err", err)
+		return
+	}
+	m.mu.Lock()
+	close(m.ended)
+	m.ended = make(chan struct{})
+	m.mu.Unlock()
+}
+
+// abortedVerdict is the final verdict of a run a user aborted.
+func abortedVerdict(r Run, now time.Time) Verdict {
+	sch := r.Spec.Schedule(r.StartedAt)
+	return Verdict{
+		ExperimentID: r.ExperimentID, RunID: r.ID, Experiment: r.Spec.Name, Kind: r.Spec.Kind,
+		Verdict: judges.OutcomeInconclusive, Reason: "aborted by a user before a verdict", Stopped: "aborted",
+		Interval: r.NextIndex, Intervals: sch.Count, CompletedAt: now,
+	}
+}

@@ -1,0 +1,156 @@
+package source
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/augurhq/augur/analysis"
+	"github.com/augurhq/augur/analysis/source/jaeger"
+	"github.com/augurhq/augur/analysis/source/loki"
+	"github.com/augurhq/augur/analysis/source/prometheus"
+)
+
+// Registry opens the sources experiments name: the embedded store, the
+// sources the server's configuration defines, and, if allowed, those a
+// spec defines itself. Opened sources are kept and shared; each is wrapped
+// with its retries and backoff. It implements analysis.Sources.
+type Registry struct {
+	logger   *slog.Logger
+	embedded analysis.Source
+	named    map[string]analysis.SourceSpec
+	// AllowSpecSources lets specs define their own sources (URLs and
+	// credentials chosen by whoever submits the experiment). Off, a spec may
+	// only name the server's sources.
+	allowSpec bool
+
+	mu     sync.Mutex
+	opened map[string]opened
+}
+
+type opened struct {
+	src    analysis.Source
+	closer io.Closer
+}
+
+// NewRegistry returns a registry over the embedded store (nil: none) and
+// the server's named sources, each validated.
+func NewRegistry(embedded analysis.Source, named map[string]analysis.SourceSpec, allowSpecSources bool, logger *slog.Logger) (*Registry, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	out := make(map[string]analysis.SourceSpec, len(named))
+	names := make([]string, 0, len(named))
+	for n := range named {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		s := named[n]
+		s.SetDefaults()
+		if n == analysis.DefaultSource {
+			return nil, fmt.Errorf("sources.%s: the name embedded is reserved for the built-in store", n)
+		}
+		if err := s.Validate("sources." + n); err != nil {
+			return nil, err
+		}
+		out[n] = s
+	}
+	return &Registry{logger: logger, embedded: embedded, named: out, allowSpec: allowSpecSources, opened: map[string]opened{}}, nil
+}
+
+// Source returns the named source (see analysis.Sources).
+func (r *Registry) Source(name string, def *analysis.SourceSpec) (analysis.Source, error) {
+	var spec analysis.SourceSpec
+	switch {
+	case def != nil && def.Type == analysis.SourceEmbedded:
+		spec = *def
+	case def != nil:
+		if !r.allowSpec {
+			return nil, analysis.Permanent(fmt.Errorf("source %q is defined in the experiment, and this server only allows the sources it configures (analysis.allow_spec_sources)", name))
+		}
+		spec = *def
+	case name == analysis.DefaultSource:
+		spec = analysis.SourceSpec{Type: analysis.SourceEmbedded}
+	default:
+		s, ok := r.named[name]
+		if !ok {
+			return nil, analysis.Permanent(fmt.Errorf("no source named %q: the server defines %s", name, r.names()))
+		}
+		spec = s
+	}
+	if spec.Type == analysis.SourceEmbedded {
+		if r.embedded == nil {
+			return nil, analysis.Permanent(fmt.Errorf("source %q: no embedded store in this process", name))
+		}
+		return r.embedded, nil
+	}
+	spec.SetDefaults()
+	key, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if o, ok := r.opened[string(key)]; ok {
+		return o.src, nil
+	}
+	src, closer, err := open(spec, r.logger.With("source", name))
+	if err != nil {
+		return nil, analysis.Permanent(fmt.Errorf("source %q: %w", name, err))
+	}
+	wrapped := analysis.WithRetry(src, *spec.Retries, spec.Backoff.Std())
+	r.opened[string(key)] = opened{src: wrapped, closer: closer}
+	return wrapped, nil
+}
+
+func open(spec analysis.SourceSpec, logger *slog.Logger) (analysis.Source, io.Closer, error) {
+	switch spec.Type {
+	case analysis.SourcePrometheus:
+		s, err := prometheus.New(spec, logger)
+		return s, nil, err
+	case analysis.SourceLoki:
+		s, err := loki.New(spec, logger)
+		return s, nil, err
+	case analysis.SourceJaeger:
+		s, err := jaeger.New(spec, logger)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s, nil
+	default:
+		return nil, nil, fmt.Errorf("unknown source type %q", spec.Type)
+	}
+}
+
+func (r *Registry) names() string {
+	if len(r.named) == 0 {
+		return "none besides embedded"
+	}
+	ns := make([]string, 0, len(r.named))
+	for n := range r.named {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return strings.Join(ns, ", ") + " and embedded"
+}
+
+// Close closes every opened source that holds a connection.
+func (r *Registry) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var first error
+	for k, o := range r.opened {
+		if o.closer != nil {
+			if err := o.closer.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+		delete(r.opened, k)
+	}
+	return first
+}

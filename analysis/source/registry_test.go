@@ -1,0 +1,84 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/augurhq/augur/analysis"
+)
+
+func TestRegistry(t *testing.T) {
+	var calls atomic.Int32
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) < 3 {
+			http.Error(w, "overloaded", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"b"},"value":[1700000000,"42"]}]}}`))
+	}))
+	defer prom.Close()
+	emb := analysis.SourceFunc(func(context.Context, analysis.Query) ([]analysis.Series, error) { return nil, nil })
+	retries := 2
+	named := map[string]analysis.SourceSpec{"thanos": {Type: analysis.SourcePrometheus, URL: prom.URL, Retries: &retries, Backoff: analysis.Duration(time.Millisecond)}}
+	reg, err := NewRegistry(emb, named, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+
+	t.Run("embedded", func(t *testing.T) {
+		if _, err := reg.Source(analysis.DefaultSource, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("named source retries until it answers", func(t *testing.T) {
+		src, err := reg.Source("thanos", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := src.Fetch(context.Background(), analysis.Query{Expr: "up", End: time.Unix(1700000000, 0)})
+		if err != nil || len(s) != 1 || s[0].Points[0].V != 42 {
+			t.Fatalf("got %+v, %v", s, err)
+		}
+		if calls.Load() != 3 {
+			t.Errorf("%d calls, want 3 (two 503s retried)", calls.Load())
+		}
+		again, _ := reg.Source("thanos", nil)
+		if again == nil {
+			t.Fatal("no source the second time")
+		}
+	})
+	t.Run("unknown name", func(t *testing.T) {
+		_, err := reg.Source("mimir", nil)
+		if !errors.Is(err, analysis.ErrPermanent) || !strings.Contains(err.Error(), "thanos and embedded") {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("spec sources refused unless allowed", func(t *testing.T) {
+		def := analysis.SourceSpec{Type: analysis.SourcePrometheus, URL: prom.URL}
+		if _, err := reg.Source("mine", &def); !errors.Is(err, analysis.ErrPermanent) || !strings.Contains(err.Error(), "allow_spec_sources") {
+			t.Errorf("got %v", err)
+		}
+		open, err := NewRegistry(emb, nil, true, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer open.Close()
+		if _, err := open.Source("mine", &def); err != nil {
+			t.Errorf("allowed: %v", err)
+		}
+	})
+	t.Run("invalid named source", func(t *testing.T) {
+		_, err := NewRegistry(emb, map[string]analysis.SourceSpec{"x": {Type: analysis.SourceLoki}}, false, nil)
+		if err == nil || !strings.Contains(err.Error(), "sources.x.url") {
+			t.Errorf("got %v", err)
+		}
+	})
+}

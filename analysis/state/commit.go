@@ -1,0 +1,99 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/augurhq/augur/analysis"
+)
+
+// CommitInterval records res and the run's new NextIndex, NextDue, State,
+// Status, Verdict and EndedAt in one transaction, only while owner holds an
+// unexpired lease on the run (ErrLeaseLost) and the run is running
+// (ErrConflict: paused or aborted meanwhile). An interval index is recorded
+// at most once (ErrConflict). On any error nothing is written. An empty
+// res.RunID is r.ID, an empty res.Replica is owner, a zero res.CreatedAt
+// is now, a zero NextDue keeps the stored one, and a final status without
+// EndedAt ends the run now. The lease is
+// kept: the holder delivers the final verdict or goes on with the next
+// interval.
+func (s *Store) CommitInterval(ctx context.Context, owner string, r analysis.Run, res analysis.IntervalResult) error {
+	if res.RunID == "" {
+		res.RunID = r.ID
+	}
+	if res.RunID != r.ID {
+		return fmt.Errorf("state: commit interval: result of run %s given with run %s", res.RunID, r.ID)
+	}
+	switch r.Status {
+	case analysis.RunRunning, analysis.RunCompleted, analysis.RunAborted:
+	default:
+		return fmt.Errorf("state: commit interval %d of run %s: cannot move the run to %q", res.Index, r.ID, r.Status)
+	}
+	if res.Replica == "" {
+		res.Replica = owner
+	}
+	resVerdict, err := jsonArg("interval verdict", res.Verdict)
+	if err != nil {
+		return err
+	}
+	verdict, err := verdictArg(r.Verdict)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		// The clock is read once the write lock is ours (SQLite) so that a
+		// wait for it cannot stretch the lease.
+		now := s.clock()
+		if res.CreatedAt.IsZero() {
+			res.CreatedAt = now
+		}
+		var ended time.Time
+		if r.Status != analysis.RunRunning {
+			ended = now
+			if r.EndedAt != nil {
+				ended = *r.EndedAt
+			}
+		}
+		upd, err := tx.ExecContext(ctx, `UPDATE runs
+			SET next_index = $1, next_due = COALESCE($2, next_due), state = $3, status = $4, verdict = $5, ended_at = $6, updated_at = $7
+			WHERE id = $8 AND lease_owner = $9 AND lease_until > $7 AND status = 'running'`,
+			r.NextIndex, s.t(r.NextDue), nullJSON(r.State), string(r.Status), verdict, s.t(ended), s.t(now),
+			r.ID, owner)
+		what := fmt.Sprintf("commit interval %d", res.Index)
+		if err := s.leaseResult(ctx, tx, what, r.ID, owner, now, upd, err, isRunning); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO interval_results (`+intervalColumns+`) VALUES ($1, $2, $3, $4, $5)`,
+			res.RunID, res.Index, resVerdict, res.Replica, s.t(res.CreatedAt)); err != nil {
+			return s.dbErr(fmt.Sprintf("%s of run %s", what, r.ID), err)
+		}
+		return nil
+	})
+}
+
+func isRunning(s analysis.RunStatus) bool { return s == analysis.RunRunning }
+
+func isEnded(s analysis.RunStatus) bool {
+	return s == analysis.RunCompleted || s == analysis.RunAborted
+}
+
+// CommitDeliveries records what the sinks did with a run's final verdict,
+// marks the run delivered and releases the lease, while owner holds an
+// unexpired lease (ErrLeaseLost) on a run that ended (ErrConflict
+// otherwise). ds replaces any deliveries stored before.
+func (s *Store) CommitDeliveries(ctx context.Context, owner, runID string, ds []analysis.Delivery) error {
+	deliveries, err := jsonArg("deliveries", ds)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.clock()
+		res, err := tx.ExecContext(ctx, `UPDATE runs
+			SET deliveries = $1, delivered = $2, lease_owner = NULL, lease_until = NULL, updated_at = $3
+			WHERE id = $4 AND lease_owner = $5 AND lease_until > $3 AND status IN ('completed', 'aborted')`,
+			deliveries, true, s.t(now), runID, owner)
+		return s.leaseResult(ctx, tx, "commit deliveries", runID, owner, now, res, err, isEnded)
+	})
+}

@@ -1,0 +1,38 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// dialect is what differs between SQLite and PostgreSQL. The statements in
+// the other files are written once: both take $1-style parameters, and
+// times, booleans and JSON are bound as Go values each driver converts.
+type dialect struct {
+	name string // migrations/<name>
+	// createMigrationsTable creates schema_migrations if it is missing.
+	createMigrationsTable string
+	// lockMigrations serialises migrators across processes on conn and
+	// returns the unlock.
+	lockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+	// timeArg encodes a time for a statement parameter.
+	timeArg func(time.Time) any
+	// claimSQL leases due runs: $1 owner, $2 lease until, $3 now, $4 limit;
+	// it returns runColumns.
+	claimSQL string
+	// constraintErr maps a driver error to ErrConflict (unique violation) or
+	// ErrNotFound (a reference to a missing row), else returns nil.
+	constraintErr func(error) error
+}
+
+// runColumns are the columns scanRun reads, in its order.
+const runColumns = `id, experiment_id, spec, status, started_at, next_index, next_due, state, verdict,
+	deliveries, delivered, lease_owner, lease_until, created_at, updated_at, ended_at`
+
+// claimWhere selects the runs ClaimDue may lease: running and due, or ended
+// with an undelivered verdict, and not under an unexpired lease. $3 is now.
+// The first line repeats the runs_claim index predicate.
+const claimWhere = `status <> 'paused' AND %s
+	AND (status <> 'running' OR next_due <= $3)
+	AND (lease_owner IS NULL OR lease_until <= $3)`

@@ -1,0 +1,178 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/augurhq/augur/analysis"
+)
+
+// CreateRun stores a new run as given. ErrConflict if the ID exists or the
+// experiment already has an active run (the runs_one_active index),
+// ErrNotFound if the experiment does not exist. A zero CreatedAt is now and
+// a zero UpdatedAt is CreatedAt.
+func (s *Store) CreateRun(ctx context.Context, r analysis.Run) error {
+	if r.ID == "" || r.ExperimentID == "" {
+		return errors.New("state: create run: empty ID or experiment ID")
+	}
+	if r.StartedAt.IsZero() || r.NextDue.IsZero() {
+		return fmt.Errorf("state: create run %s: StartedAt and NextDue must be set", r.ID)
+	}
+	switch r.Status {
+	case analysis.RunRunning, analysis.RunPaused, analysis.RunCompleted, analysis.RunAborted:
+	default:
+		return fmt.Errorf("state: create run %s: unknown status %q", r.ID, r.Status)
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = s.clock()
+	}
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = r.CreatedAt
+	}
+	spec, err := jsonArg("spec", r.Spec)
+	if err != nil {
+		return err
+	}
+	verdict, err := verdictArg(r.Verdict)
+	if err != nil {
+		return err
+	}
+	deliveries, err := jsonArg("deliveries", r.Deliveries)
+	if err != nil {
+		return err
+	}
+	var leaseOwner any
+	if r.LeaseOwner != "" {
+		leaseOwner = r.LeaseOwner
+	}
+	var ended time.Time
+	if r.EndedAt != nil {
+		ended = *r.EndedAt
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			r.ID, r.ExperimentID, spec, string(r.Status), s.t(r.StartedAt), r.NextIndex, s.t(r.NextDue),
+			nullJSON(r.State), verdict, deliveries, r.Delivered, leaseOwner, s.t(r.LeaseUntil),
+			s.t(r.CreatedAt), s.t(r.UpdatedAt), s.t(ended))
+		if err != nil {
+			return s.dbErr(fmt.Sprintf("create run %s of experiment %s", r.ID, r.ExperimentID), err)
+		}
+		return nil
+	})
+}
+
+// GetRun returns one run or ErrNotFound.
+func (s *Store) GetRun(ctx context.Context, id string) (analysis.Run, error) {
+	r, err := scanRun(s.read.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("state: run %s: %w", id, analysis.ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("state: get run %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// ListRuns returns an experiment's runs, newest first; ErrNotFound if the
+// experiment does not exist.
+func (s *Store) ListRuns(ctx context.Context, experimentID string) ([]analysis.Run, error) {
+	out, err := list(ctx, s.read, scanRun, `SELECT `+runColumns+` FROM runs
+		WHERE experiment_id = $1 ORDER BY created_at DESC, id DESC`, experimentID)
+	if err != nil {
+		return nil, fmt.Errorf("state: list runs of %s: %w", experimentID, err)
+	}
+	if len(out) == 0 {
+		if _, err := s.GetExperiment(ctx, experimentID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ListIntervals returns a run's interval results in index order;
+// ErrNotFound if the run does not exist.
+func (s *Store) ListIntervals(ctx context.Context, runID string) ([]analysis.IntervalResult, error) {
+	out, err := list(ctx, s.read, scanInterval, `SELECT `+intervalColumns+` FROM interval_results
+		WHERE run_id = $1 ORDER BY idx`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("state: list intervals of %s: %w", runID, err)
+	}
+	if len(out) == 0 {
+		if _, err := s.GetRun(ctx, runID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// list runs a query and scans every row.
+func list[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// SetRunStatus pauses, resumes or aborts an active run, whoever holds its
+// lease: a holder's later CommitInterval then fails with ErrConflict.
+// Resuming sets NextDue to nextDue unless it is zero; aborting sets the
+// final verdict and EndedAt (now), after which the run is claimable for
+// delivery. ErrConflict if the run is no longer active, ErrNotFound if it
+// does not exist.
+func (s *Store) SetRunStatus(ctx context.Context, runID string, status analysis.RunStatus, nextDue time.Time, final *analysis.Verdict) error {
+	now := s.clock()
+	var due, ended time.Time
+	switch status {
+	case analysis.RunPaused:
+	case analysis.RunRunning:
+		due = nextDue
+	case analysis.RunAborted:
+		ended = now
+	default:
+		return fmt.Errorf("state: set run %s status: cannot set %q (want paused, running or aborted)", runID, status)
+	}
+	var verdict any
+	if status == analysis.RunAborted {
+		var err error
+		if verdict, err = verdictArg(final); err != nil {
+			return err
+		}
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs
+			SET status = $1, next_due = COALESCE($2, next_due), verdict = COALESCE($3, verdict),
+				ended_at = $4, updated_at = $5
+			WHERE id = $6 AND status IN ('running', 'paused')`,
+			string(status), s.t(due), verdict, s.t(ended), s.t(now), runID)
+		if err != nil {
+			return fmt.Errorf("state: set run %s status: %w", runID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("state: set run %s status: %w", runID, err)
+		} else if n == 1 {
+			return nil
+		}
+		var stored string
+		switch err := tx.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = $1`, runID).Scan(&stored); {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("state: run %s: %w", runID, analysis.ErrNotFound)
+		case err != nil:
+			return fmt.Errorf("state: set run %s status: %w", runID, err)
+		}
+		return fmt.Errorf("state: set run %s status %s: run is %s: %w", runID, status, stored, analysis.ErrConflict)
+	})
+}

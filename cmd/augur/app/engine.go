@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/augurhq/augur/analysis"
+	"github.com/augurhq/augur/analysis/source"
+	"github.com/augurhq/augur/analysis/source/embedded"
+	"github.com/augurhq/augur/analysis/state"
+	"github.com/augurhq/augur/collector/store"
+)
+
+// engine is the experiment side of a server: durable state, sources and
+// the manager that judges runs.
+type engine struct {
+	state   *state.Store
+	sources *source.Registry
+	manager *analysis.Manager
+}
+
+// openEngine opens the state store the configuration names, the source
+// registry over the embedded store, and a manager (not started).
+func openEngine(ctx context.Context, cfg Config, logger *slog.Logger, st *store.Store, sinks ...analysis.NamedSink) (*engine, error) {
+	a := cfg.Analysis
+	var (
+		db  *state.Store
+		err error
+	)
+	slog := logger.With("component", "state")
+	switch a.State.Driver {
+	case "postgres":
+		db, err = state.OpenPostgres(ctx, a.State.DSN, slog)
+	default:
+		path := a.State.Path
+		if path == "" {
+			path = filepath.Join(cfg.Store.Dir, "augur.db")
+		}
+		db, err = state.OpenSQLite(ctx, path, slog)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("analysis state (%s): %w", a.State.Driver, err)
+	}
+	reg, err := source.NewRegistry(embedded.New(st), a.Sources, a.AllowSpecSources, logger.With("component", "sources"))
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	mc := analysis.ManagerConfig{Replica: a.Replica, Lease: a.Lease, Poll: a.Poll, Workers: a.Workers}
+	mgr, err := analysis.NewManager(mc, db, reg, logger.With("component", "analysis"), sinks...)
+	if err != nil {
+		_ = reg.Close()
+		_ = db.Close()
+		return nil, err
+	}
+	return &engine{state: db, sources: reg, manager: mgr}, nil
+}
+
+// close stops the manager (waiting for intervals in progress), then closes
+// sources and state.
+func (e *engine) close() error {
+	e.manager.Close()
+	return errors.Join(e.sources.Close(), e.state.Close())
+}
