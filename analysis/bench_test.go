@@ -28,7 +28,6 @@ func BenchmarkEvaluate50Metrics1h(b *testing.B) {
 	steps := int(time.Hour/scrape) + 1
 	r := rand.New(rand.NewPCG(1, 2))
 	app := st.Appender(context.Background())
-	var metrics []string
 	counters := map[string]float64{}
 	for k := 0; k < steps; k++ {
 		ts := t0.Add(time.Duration(k) * scrape).UnixMilli()
@@ -64,7 +63,6 @@ func BenchmarkEvaluate50Metrics1h(b *testing.B) {
 	var ms strings.Builder
 	for g := 0; g < 30; g++ {
 		fmt.Fprintf(&ms, "  - {name: gauge_%d, query: 'gauge_%d{${cohort}}', judge: {type: mannwhitney}}\n", g, g)
-		metrics = append(metrics, fmt.Sprintf("gauge_%d", g))
 	}
 	for c := 0; c < 10; c++ {
 		fmt.Fprintf(&ms, "  - {name: rate_%d, query: 'rate(requests_%d_total{${cohort}}[1m])', judge: {type: mannwhitney, direction: decrease}}\n", c, c)
