@@ -5,15 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,87 +15,14 @@ import (
 	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/augurhq/augur/analysis"
+	"github.com/augurhq/augur/analysis/source/prometheus/promtest"
 	"github.com/augurhq/augur/analysis/source/sourcetest"
 )
 
-// prometheusBin is Debian's Prometheus (package prometheus, 2.42), which
-// scripts/deps.sh installs for `make test`.
-const prometheusBin = "/usr/bin/prometheus"
-
-// logBuffer collects the server's output for failure messages.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// startPrometheus runs Debian's Prometheus with the remote-write receiver
-// on a free loopback port and a temporary TSDB until the test ends, and
-// returns its base URL.
-func startPrometheus(t *testing.T) (string, *logBuffer) {
+// startPrometheus runs Debian's Prometheus with the remote-write receiver.
+func startPrometheus(t *testing.T) (string, *promtest.Logs) {
 	t.Helper()
-	if _, err := os.Stat(prometheusBin); err != nil {
-		t.Skipf("%s not found (scripts/deps.sh installs Debian's prometheus package): %v", prometheusBin, err)
-	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1m\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	logs := &logBuffer{}
-	cmd := exec.Command(prometheusBin,
-		"--config.file="+cfg,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--web.enable-remote-write-receiver",
-		"--log.level=warn",
-	)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start prometheus: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	base := "http://" + addr
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get(base + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base, logs
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus not ready after 30s:\n%s", logs)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return promtest.Start(t, "global:\n  scrape_interval: 1m\n", "--web.enable-remote-write-receiver")
 }
 
 // remoteWrite sends the dataset to Prometheus' remote-write receiver, each

@@ -1,113 +1,23 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/augurhq/augur/analysis/source/prometheus/promtest"
 )
-
-// prometheusBin is Debian's Prometheus (package prometheus, 2.42), which
-// scripts/deps.sh installs for `make test`.
-const prometheusBin = "/usr/bin/prometheus"
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer collects a child process's output for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startPrometheus runs Debian's Prometheus with config (YAML) on a free
-// loopback port and a temporary TSDB, stopped when the test ends. Its own
-// systemd service plays no part.
-func startPrometheus(t *testing.T, config string, extraArgs ...string) (baseURL string, logs *syncBuffer) {
-	t.Helper()
-	if _, err := os.Stat(prometheusBin); err != nil {
-		t.Skipf("%s not found (scripts/deps.sh installs Debian's prometheus package): %v", prometheusBin, err)
-	}
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	args := append([]string{
-		"--config.file=" + cfgPath,
-		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
-		"--web.listen-address=" + addr,
-		"--log.level=warn",
-	}, extraArgs...)
-	cmd := exec.Command(prometheusBin, args...)
-	logs = &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start prometheus: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	baseURL = "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(baseURL + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return baseURL, logs
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus not ready after 30s:\n%s", logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // promSample is one instant-vector element of a query API answer.
 type promSample struct {
@@ -165,8 +75,8 @@ func TestPrometheusRemoteWritePeer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Prometheus process")
 	}
-	if _, err := os.Stat(prometheusBin); err != nil {
-		t.Skipf("%s not found (scripts/deps.sh installs Debian's prometheus package): %v", prometheusBin, err)
+	if _, err := os.Stat(promtest.Bin); err != nil {
+		t.Skipf("%s not found (scripts/deps.sh installs Debian's prometheus package): %v", promtest.Bin, err)
 	}
 	srv := startServer(t, nil)
 
@@ -197,7 +107,7 @@ remote_write:
       min_backoff: 100ms
       max_backoff: 1s
 `, strings.TrimPrefix(target.URL, "http://"), srv.URL())
-	promURL, logs := startPrometheus(t, cfg)
+	promURL, logs := promtest.Start(t, cfg)
 
 	queries := []string{
 		`peer_jobs_total`,
