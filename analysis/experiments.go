@@ -55,8 +55,7 @@ func (m *Manager) view(ctx context.Context, e ExperimentRecord) (Experiment, err
 // Create validates and stores an experiment, and starts its first run
 // unless start is false.
 func (m *Manager) Create(ctx context.Context, spec Spec, start bool) (Experiment, error) {
-	spec.SetDefaults()
-	if err := spec.Validate(); err != nil {
+	if err := m.validate(&spec); err != nil {
 		return Experiment{}, err
 	}
 	now := m.now().UTC()
@@ -66,11 +65,44 @@ func (m *Manager) Create(ctx context.Context, spec Spec, start bool) (Experiment
 	}
 	if start {
 		if _, err := m.StartRun(ctx, e.ID); err != nil {
+			// Nothing of it was judged: leave no half-created experiment.
+			_ = m.store.DeleteExperiment(context.WithoutCancel(ctx), e.ID)
 			return Experiment{}, err
 		}
 	}
 	return m.Get(ctx, e.ID)
 }
+
+// SourceChecker is implemented by Sources that can tell, before a run,
+// whether a spec's sources resolve (names the server knows, spec-defined
+// sources allowed).
+type SourceChecker interface {
+	Check(spec Spec) error
+}
+
+// validate fills defaults and validates spec, and its sources when the
+// Sources can check them.
+func (m *Manager) validate(spec *Spec) error {
+	spec.SetDefaults()
+	if err := spec.Validate(); err != nil {
+		return &ValidationError{Err: err}
+	}
+	if c, ok := m.sources.(SourceChecker); ok {
+		if err := c.Check(*spec); err != nil {
+			return &ValidationError{Err: err}
+		}
+	}
+	return nil
+}
+
+// ValidationError is a spec the manager refused; Err joins one error per
+// invalid field ("metrics[2].source: ...").
+type ValidationError struct{ Err error }
+
+func (e *ValidationError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the field errors.
+func (e *ValidationError) Unwrap() error { return e.Err }
 
 // Get returns one experiment.
 func (m *Manager) Get(ctx context.Context, id string) (Experiment, error) {
@@ -101,8 +133,7 @@ func (m *Manager) List(ctx context.Context) ([]Experiment, error) {
 // Update replaces an experiment's spec; version must be the current one.
 // A run in flight keeps the spec it started with.
 func (m *Manager) Update(ctx context.Context, id string, spec Spec, version int64) (Experiment, error) {
-	spec.SetDefaults()
-	if err := spec.Validate(); err != nil {
+	if err := m.validate(&spec); err != nil {
 		return Experiment{}, err
 	}
 	e, err := m.store.GetExperiment(ctx, id)

@@ -91,7 +91,14 @@ func writeError(c *gin.Context, code int, msg string, fields ...fieldError) {
 // error's text only; the error is attached to the gin context for
 // logging middleware).
 func fail(c *gin.Context, err error, noun, id string) {
+	var invalid *analysis.ValidationError
 	switch {
+	case errors.As(err, &invalid):
+		var fields []fieldError
+		for _, leaf := range leaves(invalid.Err) {
+			fields = append(fields, splitField(leaf.Error())...)
+		}
+		c.JSON(http.StatusUnprocessableEntity, apiError{Error: "invalid spec: " + summary(fields), Fields: fields})
 	case errors.Is(err, analysis.ErrNotFound):
 		writeError(c, http.StatusNotFound, strings.TrimSpace(noun+" "+id)+" not found")
 	case errors.Is(err, analysis.ErrConflict):

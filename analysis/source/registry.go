@@ -2,6 +2,7 @@ package source
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -106,6 +107,37 @@ func (r *Registry) Source(name string, def *analysis.SourceSpec) (analysis.Sourc
 	wrapped := analysis.WithRetry(src, *spec.Retries, spec.Backoff.Std())
 	r.opened[string(key)] = opened{src: wrapped, closer: closer}
 	return wrapped, nil
+}
+
+// Check reports, naming the field, every metric (and the SRM query) whose
+// source this registry cannot provide: an unknown name, or a source the
+// spec defines while spec sources are not allowed.
+func (r *Registry) Check(spec analysis.Spec) error {
+	var errs []error
+	check := func(field, name string) {
+		if def, ok := spec.Sources[name]; ok {
+			if def.Type != analysis.SourceEmbedded && !r.allowSpec {
+				errs = append(errs, fmt.Errorf("%s: source %q is defined in the experiment, and this server only allows the sources it configures (analysis.allow_spec_sources)", field, name))
+			}
+			return
+		}
+		if name == analysis.DefaultSource {
+			if r.embedded == nil {
+				errs = append(errs, fmt.Errorf("%s: no embedded store in this process", field))
+			}
+			return
+		}
+		if _, ok := r.named[name]; !ok {
+			errs = append(errs, fmt.Errorf("%s: no source named %q: the server defines %s", field, name, r.names()))
+		}
+	}
+	for i, m := range spec.Metrics {
+		check(fmt.Sprintf("metrics[%d].source", i), m.Source)
+	}
+	if spec.SRM != nil {
+		check("srm.source", spec.SRM.Source)
+	}
+	return errors.Join(errs...)
 }
 
 func open(spec analysis.SourceSpec, logger *slog.Logger) (analysis.Source, io.Closer, error) {

@@ -82,3 +82,24 @@ func TestRegistry(t *testing.T) {
 		}
 	})
 }
+
+func TestRegistryCheck(t *testing.T) {
+	emb := analysis.SourceFunc(func(context.Context, analysis.Query) ([]analysis.Series, error) { return nil, nil })
+	reg, err := NewRegistry(emb, map[string]analysis.SourceSpec{"thanos": {Type: analysis.SourcePrometheus, URL: "http://127.0.0.1:9"}}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := analysis.Spec{
+		Sources: map[string]analysis.SourceSpec{"mine": {Type: analysis.SourceLoki, URL: "http://127.0.0.1:3100"}},
+		Metrics: []analysis.MetricSpec{{Source: "embedded"}, {Source: "thanos"}, {Source: "mimir"}, {Source: "mine"}},
+	}
+	err = reg.Check(spec)
+	for _, want := range []string{`metrics[2].source: no source named "mimir"`, `metrics[3].source: source "mine" is defined in the experiment`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+	if err != nil && (strings.Contains(err.Error(), "metrics[0]") || strings.Contains(err.Error(), "metrics[1]")) {
+		t.Errorf("known sources refused: %v", err)
+	}
+}

@@ -237,3 +237,37 @@ func queryScalar(t *testing.T, srv *Server, q string, at time.Time) (float64, bo
 	}
 	return f, true
 }
+
+// TestUnknownSourceNamesField: a metric naming a source the server does not
+// define, or defining its own while the server does not allow it, is
+// refused at creation with the field named, not failed at run time.
+func TestUnknownSourceNamesField(t *testing.T) {
+	srv := startServer(t, nil)
+	body := `apiVersion: augur/v1
+name: x
+cohorts: {baseline: 'v="1"', canary: 'v="2"'}
+timing: {lifetime: 1h}
+sources: {mine: {type: prometheus, url: "http://127.0.0.1:9"}}
+metrics:
+  - {name: a, source: mimir, query: 'x{${cohort}}', judge: {type: mannwhitney}}
+  - {name: b, source: mine, query: 'x{${cohort}}', judge: {type: mannwhitney}}
+`
+	resp, err := http.Post(srv.URL()+"/api/v1/experiments", "application/yaml", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e struct {
+		Fields []struct{ Field, Message string } `json:"fields"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusUnprocessableEntity || len(e.Fields) != 2 || e.Fields[0].Field != "metrics[0].source" || e.Fields[1].Field != "metrics[1].source" {
+		t.Errorf("status %d, fields %+v", resp.StatusCode, e.Fields)
+	}
+	list, err := srv.Manager().List(context.Background())
+	if err != nil || len(list) != 0 {
+		t.Errorf("a refused spec left %d experiments (%v)", len(list), err)
+	}
+}
