@@ -2,7 +2,6 @@ package loki
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -125,14 +124,7 @@ func TestFetch(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Fetch = %v; want an error", got)
 			}
-			if p := errors.Is(err, analysis.ErrPermanent); p != c.permanent {
-				t.Errorf("permanent = %v, want %v: %v", p, c.permanent, err)
-			}
-			for _, s := range c.says {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error does not say %q: %v", s, err)
-				}
-			}
+			sourcetest.CheckError(t, err, c.permanent, c.says...)
 		})
 	}
 }

@@ -3,11 +3,9 @@ package prometheus
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -130,12 +128,7 @@ func TestAgainstPrometheusErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Fetch = %v; want an error", got)
 			}
-			if p := errors.Is(err, analysis.ErrPermanent); p != c.permanent {
-				t.Errorf("permanent = %v, want %v: %v", p, c.permanent, err)
-			}
-			if !strings.Contains(err.Error(), c.says) {
-				t.Errorf("error %q does not say %q", err, c.says)
-			}
+			sourcetest.CheckError(t, err, c.permanent, c.says)
 		})
 	}
 }

@@ -3,7 +3,6 @@ package prometheus
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"math"
 	"net/http"
@@ -173,14 +172,7 @@ func TestAnswers(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Fetch = %v; want an error", got)
 			}
-			if p := errors.Is(err, analysis.ErrPermanent); p != c.permanent {
-				t.Errorf("permanent = %v, want %v: %v", p, c.permanent, err)
-			}
-			for _, s := range c.says {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error does not say %q: %v", s, err)
-				}
-			}
+			sourcetest.CheckError(t, err, c.permanent, c.says...)
 		})
 	}
 }

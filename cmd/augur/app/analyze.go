@@ -12,6 +12,7 @@ import (
 
 	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/analysis/source"
+	"github.com/augurhq/augur/analysis/source/prometheus"
 	"github.com/augurhq/augur/judges"
 )
 
@@ -98,16 +99,13 @@ func Analyze(ctx context.Context, out, errOut io.Writer, stdin io.Reader, a Anal
 			return ExitError
 		}
 		def := analysis.SourceSpec{Type: analysis.SourcePrometheus, URL: a.Server}
-		reg, err := source.NewRegistry(nil, map[string]analysis.SourceSpec{"augur": def}, false, nil)
+		def.SetDefaults()
+		src, err := prometheus.New(def, nil)
 		if err != nil {
 			fmt.Fprintln(errOut, "augur analyze:", err)
 			return ExitError
 		}
-		if embedded, err = reg.Source("augur", nil); err != nil {
-			fmt.Fprintln(errOut, "augur analyze:", err)
-			return ExitError
-		}
-		defer reg.Close()
+		embedded = analysis.WithRetry(src, *def.Retries, def.Backoff.Std())
 	}
 	reg, err := source.NewRegistry(embedded, nil, true, nil)
 	if err != nil {

@@ -2,7 +2,6 @@ package queryapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/augurhq/augur/analysis"
+	"github.com/augurhq/augur/analysis/source/sourcetest"
 )
 
 func TestNewClientRefuses(t *testing.T) {
@@ -107,14 +107,7 @@ func TestDoFailures(t *testing.T) {
 			if err == nil {
 				t.Fatal("Do succeeded; want an error")
 			}
-			if p := errors.Is(err, analysis.ErrPermanent); p != c.permanent {
-				t.Errorf("permanent = %v, want %v: %v", p, c.permanent, err)
-			}
-			for _, s := range c.says {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error does not say %q: %v", s, err)
-				}
-			}
+			sourcetest.CheckError(t, err, c.permanent, c.says...)
 			if len(err.Error()) > 2*maxErrorText {
 				t.Errorf("error is %d bytes long", len(err.Error()))
 			}
