@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// sloSpec is an slo experiment over the well-behaved sender's counter;
+// extra is YAML appended at the top level.
+func sloSpec(name, timing, extra string) string {
+	return fmt.Sprintf(`apiVersion: augur/v1
+kind: slo
+name: %s
+cohorts:
+  target: sender="good"
+timing:
+%s
+metrics:
+  - name: probe
+    query: abuse_probe_total{${cohort}}
+    judge: {type: threshold, upper: 1e12}
+%s`, name, timing, extra)
+}
+
+func stepSpec(step, window string) string {
+	return sloSpec("abuse-step", fmt.Sprintf("  start: -%s\n  lifetime: %s", window, window), "step: "+step+"\n")
+}
+
+var weightInfSpec = strings.Replace(sloSpec("abuse-weight", "  start: -2m\n  lifetime: 1m", ""),
+	"judge: {type: threshold, upper: 1e12}", "weight: .inf\n    judge: {type: threshold, upper: 1e12}", 1)
+
+var manyWebhooksSpec = func() string {
+	var sb strings.Builder
+	sb.WriteString("webhooks:\n")
+	for i := 0; i < 15000; i++ {
+		fmt.Fprintf(&sb, "  - http://127.0.0.1:9/hook/%d\n", i)
+	}
+	return sloSpec("abuse-webhooks", "  start: -2m\n  lifetime: 1m", sb.String())
+}()
+
+// experiment is the part of the API's experiment answer the attacks read.
+type experiment struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Delivered bool   `json:"delivered"`
+	Verdict   *struct {
+		Verdict string `json:"verdict"`
+	} `json:"verdict"`
+}
+
+func (h *harness) create(ctx context.Context, spec, query string) (int, string, experiment, error) {
+	code, body, err := h.do(ctx, http.MethodPost, "/api/v1/experiments"+query, "application/yaml", []byte(spec))
+	var x experiment
+	if err == nil && code == http.StatusCreated {
+		_ = json.Unmarshal([]byte(body), &x)
+	}
+	return code, body, x, err
+}
+
+func (h *harness) get(ctx context.Context, id string) (experiment, error) {
+	code, body, err := h.doFull(ctx, "/api/v1/experiments/"+id)
+	var x experiment
+	if err != nil || code != http.StatusOK {
+		return x, fmt.Errorf("get experiment %s: %d %v", id, code, err)
+	}
+	return x, json.Unmarshal([]byte(body), &x)
+}
+
+func (h *harness) remove(ctx context.Context, id string) {
+	_, _, _ = h.do(ctx, http.MethodPost, "/api/v1/experiments/"+id+"/abort", "", nil)
+	_, _, _ = h.do(ctx, http.MethodDelete, "/api/v1/experiments/"+id, "", nil)
+}
+
+// goodExperiment is the well-behaved API user: an experiment over the past
+// two minutes must reach its verdict within 20 s.
+func (h *harness) goodExperiment(ctx context.Context) (string, bool) {
+	code, body, x, err := h.create(ctx, sloSpec("abuse-good", "  start: -2m\n  lifetime: 1m", ""), "")
+	if err != nil || code != http.StatusCreated {
+		return "experiment refused: " + answer(code, body, err), false
+	}
+	defer h.remove(ctx, x.ID)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		got, err := h.get(ctx, x.ID)
+		if err == nil && got.Verdict != nil {
+			return "experiment judged: " + got.Verdict.Verdict, true
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return "experiment NOT judged within 20s", false
+}
+
+// specAttack submits a spec that must be refused with 422 naming field.
+// When the server accepts it, the attack waits for the damage, then
+// removes the experiment.
+func specAttack(desc, spec, field string) func(ctx context.Context, h *harness) result {
+	return func(ctx context.Context, h *harness) result {
+		code, body, x, err := h.create(ctx, spec, "")
+		res := result{answer: answer(code, body, err), answerOK: err == nil && code == http.StatusUnprocessableEntity && strings.Contains(body, field)}
+		if code == http.StatusCreated {
+			res.answer = desc + " accepted: 201"
+			time.Sleep(5 * time.Second)
+			defer h.remove(ctx, x.ID)
+		}
+		s1, ok1 := h.probeResult(ctx)
+		s2, ok2 := h.goodExperiment(ctx)
+		res.sender, res.senderOK = s1+"; "+s2, ok1 && ok2
+		return res
+	}
+}
+
+// intervalFlood submits a spec of 315 million one-second intervals; if it
+// is accepted, seven more, then checks that an on-time experiment is still
+// judged.
+func intervalFlood(ctx context.Context, h *harness) result {
+	spec := sloSpec("abuse-intervals", "  start: -87600h\n  lifetime: 87600h\n  interval: 1s", "")
+	code, body, x, err := h.create(ctx, spec, "")
+	res := result{answer: answer(code, body, err), answerOK: err == nil && code == http.StatusUnprocessableEntity && strings.Contains(body, "interval")}
+	if code == http.StatusCreated {
+		ids := []string{x.ID}
+		for i := 0; i < 7; i++ {
+			if c, _, y, err := h.create(ctx, spec, ""); err == nil && c == http.StatusCreated {
+				ids = append(ids, y.ID)
+			}
+		}
+		res.answer = fmt.Sprintf("315M intervals accepted %d times", len(ids))
+		defer func() {
+			for _, id := range ids {
+				h.remove(ctx, id)
+			}
+		}()
+		time.Sleep(3 * time.Second)
+	}
+	s, ok := h.goodExperiment(ctx)
+	res.sender, res.senderOK = s, ok
+	return res
+}
+
+// doubleStart starts the same experiment twice at once: one start wins,
+// the other gets 409 with a message a person can act on, never a
+// database's text.
+func doubleStart(ctx context.Context, h *harness) result {
+	code, body, x, err := h.create(ctx, sloSpec("abuse-double", "  lifetime: 1m", ""), "?start=false")
+	if err != nil || code != http.StatusCreated {
+		return result{answer: "create: " + answer(code, body, err)}
+	}
+	defer h.remove(ctx, x.ID)
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	bodies := make([]string, 2)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], bodies[i], _ = h.do(ctx, http.MethodPost, "/api/v1/experiments/"+x.ID+"/start", "", nil)
+		}()
+	}
+	wg.Wait()
+	conflict := ""
+	for i, c := range codes {
+		if c == http.StatusConflict {
+			conflict = bodies[i]
+		}
+	}
+	leaky := strings.Contains(strings.ToLower(conflict), "constraint") || strings.Contains(conflict, "UNIQUE") || strings.Contains(strings.ToLower(conflict), "sql")
+	s, ok := h.probeResult(ctx)
+	return result{answer: fmt.Sprintf("%d and %d: %s", codes[0], codes[1], conflict),
+		answerOK: conflict != "" && !leaky, sender: s, senderOK: ok}
+}
+
+// webhookDown ends an experiment while its webhook receiver is down: the
+// verdict must not be recorded as delivered, and must arrive exactly once
+// when the receiver comes back.
+func webhookDown(ctx context.Context, h *harness) result {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return result{answer: err.Error()}
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	spec := sloSpec("abuse-webhook", "  start: -2m\n  lifetime: 1m", "webhooks:\n  - http://"+addr+"/hook\n")
+	code, body, x, err := h.create(ctx, spec, "")
+	if err != nil || code != http.StatusCreated {
+		return result{answer: "create: " + answer(code, body, err)}
+	}
+	defer h.remove(ctx, x.ID)
+	var got experiment
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if got, err = h.get(ctx, x.ID); err == nil && got.Verdict != nil {
+			break
+		}
+	}
+	if got.Verdict == nil {
+		return result{answer: "the experiment was not judged within 20s"}
+	}
+	time.Sleep(6 * time.Second) // past the quick in-call attempts
+	got, _ = h.get(ctx, x.ID)
+	res := result{answer: fmt.Sprintf("receiver down: delivered=%v", got.Delivered), answerOK: !got.Delivered}
+
+	var hits atomic.Int64
+	back := time.Now()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	})}
+	if l, err = net.Listen("tcp", addr); err != nil {
+		res.sender = "cannot listen again on " + addr
+		return res
+	}
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Close()
+	var arrived time.Duration
+	for deadline := time.Now().Add(h.deliveryWait); time.Now().Before(deadline) && hits.Load() == 0; time.Sleep(100 * time.Millisecond) {
+	}
+	arrived = time.Since(back)
+	time.Sleep(2 * time.Second)
+	switch n := hits.Load(); {
+	case n == 1:
+		res.sender, res.senderOK = fmt.Sprintf("delivered once, %.0fs after the receiver came back", arrived.Seconds()), true
+	case n == 0:
+		res.sender = fmt.Sprintf("never delivered within %s of the receiver's return", h.deliveryWait)
+	default:
+		res.sender = fmt.Sprintf("delivered %d times", n)
+	}
+	return res
+}
