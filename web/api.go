@@ -40,7 +40,8 @@ type Experiments interface {
 	// when none was judged yet.
 	LatestInterval(ctx context.Context, runID string) (res analysis.IntervalResult, ok bool, err error)
 	// Wait blocks until the experiment's latest run has ended and its
-	// verdict was delivered, or ctx ends.
+	// verdict went out (delivered, abandoned, or attempted once and due to
+	// be retried), or ctx ends.
 	Wait(ctx context.Context, id string) (analysis.Experiment, error)
 }
 
