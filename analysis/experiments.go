@@ -30,6 +30,11 @@ type Experiment struct {
 	Deliveries []Delivery `json:"deliveries,omitempty"`
 	// Delivered is true once the final verdict reached every sink.
 	Delivered bool `json:"delivered"`
+	// DeliveryAttempts, NextDelivery and DeliveryAbandoned are the latest
+	// run's (see Run).
+	DeliveryAttempts  int        `json:"delivery_attempts,omitempty"`
+	NextDelivery      *time.Time `json:"next_delivery,omitempty"`
+	DeliveryAbandoned bool       `json:"delivery_abandoned,omitempty"`
 }
 
 func (m *Manager) view(ctx context.Context, e ExperimentRecord) (Experiment, error) {
@@ -49,6 +54,7 @@ func (m *Manager) view(ctx context.Context, e ExperimentRecord) (Experiment, err
 		x.NextDue = &due
 	}
 	x.Verdict, x.Deliveries, x.Delivered = r.Verdict, r.Deliveries, r.Delivered
+	x.DeliveryAttempts, x.NextDelivery, x.DeliveryAbandoned = r.DeliveryAttempts, r.NextDelivery, r.DeliveryAbandoned
 	return x, nil
 }
 
@@ -153,7 +159,7 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 }
 
 // StartRun starts a new run of the experiment's current spec (ErrConflict
-// while another run is active).
+// while another run is active, naming it).
 func (m *Manager) StartRun(ctx context.Context, id string) (Run, error) {
 	e, err := m.store.GetExperiment(ctx, id)
 	if err != nil {
@@ -163,10 +169,24 @@ func (m *Manager) StartRun(ctx context.Context, id string) (Run, error) {
 	r := Run{ID: newID(), ExperimentID: id, Spec: e.Spec, Status: RunRunning, StartedAt: now, CreatedAt: now, UpdatedAt: now}
 	_, _, r.NextDue = e.Spec.Schedule(now).Window(0)
 	if err := m.store.CreateRun(ctx, r); err != nil {
+		if errors.Is(err, ErrConflict) {
+			// The store's error carries the database's constraint text.
+			return Run{}, m.activeRunConflict(ctx, id, err)
+		}
 		return Run{}, err
 	}
 	m.Kick()
 	return r, nil
+}
+
+// activeRunConflict explains a refused start: the experiment's active run.
+func (m *Manager) activeRunConflict(ctx context.Context, id string, err error) error {
+	m.logger.Debug("run not started: another is active", "experiment", id, "err", err)
+	active := "another run"
+	if runs, lerr := m.store.ListRuns(ctx, id); lerr == nil && len(runs) > 0 && runs[0].Status.Active() {
+		active = "run " + runs[0].ID
+	}
+	return fmt.Errorf("%w: experiment %s already has an active %s; abort it or wait for it to end", ErrConflict, id, active)
 }
 
 // activeRun returns the experiment's latest run if it is active.
@@ -238,16 +258,21 @@ func (m *Manager) Run(ctx context.Context, runID string) (Run, error) {
 	return m.store.GetRun(ctx, runID)
 }
 
-// Intervals returns a run's interval results in order.
-func (m *Manager) Intervals(ctx context.Context, runID string) ([]IntervalResult, error) {
-	if _, err := m.store.GetRun(ctx, runID); err != nil {
-		return nil, err
-	}
-	return m.store.ListIntervals(ctx, runID)
+// Intervals returns up to limit of a run's interval results with an index
+// above after, in order (after -1 starts at the first).
+func (m *Manager) Intervals(ctx context.Context, runID string, after, limit int) ([]IntervalResult, error) {
+	return m.store.ListIntervals(ctx, runID, after, limit)
+}
+
+// LatestInterval returns a run's latest judged interval; ok is false when
+// none was judged yet.
+func (m *Manager) LatestInterval(ctx context.Context, runID string) (IntervalResult, bool, error) {
+	return m.store.LatestInterval(ctx, runID)
 }
 
 // Wait blocks until the experiment's latest run has ended and its verdict
-// was delivered, or ctx ends.
+// went out: delivered, abandoned, or attempted once and due to be retried;
+// or until ctx ends.
 func (m *Manager) Wait(ctx context.Context, id string) (Experiment, error) {
 	for {
 		m.mu.Lock()
@@ -257,7 +282,7 @@ func (m *Manager) Wait(ctx context.Context, id string) (Experiment, error) {
 		if err != nil {
 			return x, err
 		}
-		if x.Status != StatusCreated && !RunStatus(x.Status).Active() && x.Delivered {
+		if x.Status != StatusCreated && !RunStatus(x.Status).Active() && (x.Delivered || x.DeliveryAbandoned || x.DeliveryAttempts > 0) {
 			return x, nil
 		}
 		t := time.NewTimer(m.cfg.Poll)

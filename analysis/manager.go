@@ -23,11 +23,44 @@ type ManagerConfig struct {
 	Poll time.Duration
 	// Workers bounds the runs judged at once.
 	Workers int
+	// BatchIntervals and BatchTime bound one claim of a run: once it has
+	// judged this many intervals, or judged for this long, a run with more
+	// intervals due (a backlog: a start in the past, a resume, a takeover)
+	// gives its worker up and queues behind the runs due before then.
+	BatchIntervals int
+	BatchTime      time.Duration
+	// Delivery is how final verdicts that did not reach every sink are
+	// retried.
+	Delivery DeliveryRetry
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
 }
 
-// DefaultManagerConfig returns a 15 s lease, a 250 ms poll and 8 workers.
+// DeliveryRetry is how final verdicts that did not reach every sink target
+// are sent again: Backoff after the first failed attempt, doubling up to
+// MaxBackoff, until MaxAge after the run ended, when a last attempt is
+// made and delivery is abandoned if it fails too.
+type DeliveryRetry struct {
+	Backoff    time.Duration `yaml:"backoff"`
+	MaxBackoff time.Duration `yaml:"max_backoff"`
+	MaxAge     time.Duration `yaml:"max_age"`
+}
+
+// DefaultManagerConfig returns a 15 s lease, a 250 ms poll, 8 workers,
+// batches of at most 10 intervals or 5 s, and delivery retried after 30 s,
+// doubling up to 15 min, for 24 h.
 func DefaultManagerConfig() ManagerConfig {
-	return ManagerConfig{Lease: 15 * time.Second, Poll: 250 * time.Millisecond, Workers: 8}
+	return ManagerConfig{
+		Lease: 15 * time.Second, Poll: 250 * time.Millisecond, Workers: 8,
+		BatchIntervals: 10, BatchTime: 5 * time.Second,
+		Delivery: DefaultDeliveryRetry(),
+	}
+}
+
+// DefaultDeliveryRetry returns a 30 s first backoff, doubling up to 15 min,
+// for 24 h.
+func DefaultDeliveryRetry() DeliveryRetry {
+	return DeliveryRetry{Backoff: 30 * time.Second, MaxBackoff: 15 * time.Minute, MaxAge: 24 * time.Hour}
 }
 
 // Validate reports invalid fields.
@@ -41,6 +74,27 @@ func (c ManagerConfig) Validate() error {
 	}
 	if c.Workers < 1 {
 		errs = append(errs, fmt.Errorf("workers: must be at least 1, got %d", c.Workers))
+	}
+	if c.BatchIntervals < 1 {
+		errs = append(errs, fmt.Errorf("batch_intervals: must be at least 1, got %d", c.BatchIntervals))
+	}
+	if c.BatchTime <= 0 {
+		errs = append(errs, fmt.Errorf("batch_time: must be positive, got %s", c.BatchTime))
+	}
+	return errors.Join(append(errs, c.Delivery.Validate())...)
+}
+
+// Validate reports invalid fields.
+func (d DeliveryRetry) Validate() error {
+	var errs []error
+	if d.Backoff <= 0 {
+		errs = append(errs, fmt.Errorf("delivery.backoff: must be positive, got %s", d.Backoff))
+	}
+	if d.MaxBackoff < d.Backoff {
+		errs = append(errs, fmt.Errorf("delivery.max_backoff: must be at least the backoff (%s), got %s", d.Backoff, d.MaxBackoff))
+	}
+	if d.MaxAge <= 0 {
+		errs = append(errs, fmt.Errorf("delivery.max_age: must be positive, got %s", d.MaxAge))
 	}
 	return errors.Join(errs...)
 }
@@ -86,9 +140,13 @@ func NewManager(cfg ManagerConfig, store Store, sources Sources, logger *slog.Lo
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{
-		cfg: cfg, store: store, sources: sources, sinks: sinks, logger: logger, now: time.Now,
+		cfg: cfg, store: store, sources: sources, sinks: sinks, logger: logger, now: now,
 		ctx: ctx, cancel: cancel, sem: make(chan struct{}, cfg.Workers), wake: make(chan struct{}, 1),
 		ended: make(chan struct{}), running: map[string]bool{},
 	}, nil
@@ -157,13 +215,17 @@ func (m *Manager) claim() {
 		m.wg.Add(1)
 		go func(r Run) {
 			defer m.wg.Done()
+			var more bool
 			defer func() {
 				<-m.sem
 				m.mu.Lock()
 				delete(m.running, r.ID)
 				m.mu.Unlock()
+				if more {
+					m.Kick() // the worker is free and runs are queued
+				}
 			}()
-			m.process(r)
+			more = m.process(r)
 		}(r)
 	}
 }

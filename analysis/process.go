@@ -33,8 +33,11 @@ func (m *Manager) Lag() LagStats {
 }
 
 // process judges a claimed run's due intervals, or delivers its final
-// verdict, while renewing its lease; a lost lease drops the work.
-func (m *Manager) process(r Run) {
+// verdict, while renewing its lease; a lost lease drops the work. It
+// judges at most one batch (BatchIntervals, BatchTime): a run with more
+// intervals due then yields, queued behind the runs due before now, and
+// process reports true.
+func (m *Manager) process(r Run) (yielded bool) {
 	ctx, cancel := context.WithCancel(m.ctx)
 	defer cancel()
 	renewed := make(chan struct{})
@@ -64,36 +67,54 @@ func (m *Manager) process(r Run) {
 		// it comes due; after a lost lease this fails harmlessly.
 		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer rcancel()
+		if yielded {
+			if err := m.store.YieldLease(rctx, r.ID, m.cfg.Replica, m.now().UTC()); err != nil {
+				yielded = false
+			}
+			return
+		}
 		_ = m.store.ReleaseLease(rctx, r.ID, m.cfg.Replica)
 	}()
 
 	if r.Status == RunRunning {
-		if !m.judgeDue(ctx, &r) {
-			return
+		more, ok := m.judgeDue(ctx, &r)
+		if !ok {
+			return false
+		}
+		if more {
+			return true
 		}
 	}
-	if !r.Status.Active() && !r.Delivered && r.Verdict != nil {
+	if !r.Status.Active() && !r.Delivered && !r.DeliveryAbandoned && r.Verdict != nil {
 		m.deliver(ctx, r)
 	}
+	return false
 }
 
-// judgeDue judges every interval of r that is due, committing each; it
-// returns false when the work was dropped (lease lost, run changed).
-func (m *Manager) judgeDue(ctx context.Context, r *Run) bool {
+// judgeDue judges r's due intervals, committing each, until none is due or
+// the batch is full; more reports that the batch ended with intervals
+// still due. ok is false when the work was dropped (lease lost, run
+// changed).
+func (m *Manager) judgeDue(ctx context.Context, r *Run) (more, ok bool) {
 	var st RunState
 	if len(r.State) > 0 {
 		if err := json.Unmarshal(r.State, &st); err != nil {
 			m.logger.Error("run state unreadable", "run", r.ID, "err", err)
-			return false
+			return false, false
 		}
 	}
 	sch := r.Spec.Schedule(r.StartedAt)
+	began, judged := m.now(), 0
 	for r.Status == RunRunning && r.NextIndex < sch.Count {
 		i := r.NextIndex
 		_, _, due := sch.Window(i)
 		now := m.now().UTC()
 		if due.After(now) {
-			return true
+			return false, true
+		}
+		if judged >= m.cfg.BatchIntervals || now.Sub(began) >= m.cfg.BatchTime {
+			m.logger.Debug("run yields with intervals due", "run", r.ID, "judged", judged, "next", i+1, "of", sch.Count)
+			return true, true
 		}
 		m.mu.Lock()
 		m.lag.Intervals++
@@ -103,14 +124,14 @@ func (m *Manager) judgeDue(ctx context.Context, r *Run) bool {
 
 		v := EvaluateInterval(ctx, r.Spec, sch, i, &st, m.sources)
 		if ctx.Err() != nil {
-			return false // lease lost or shutting down: judged again by the next holder
+			return false, false // lease lost or shutting down: judged again by the next holder
 		}
 		v.ExperimentID, v.RunID = r.ExperimentID, r.ID
 		d := Decide(r.Spec, &st, i, v)
 		raw, err := json.Marshal(st)
 		if err != nil {
 			m.logger.Error("run state", "run", r.ID, "err", err)
-			return false
+			return false, false
 		}
 		next := *r
 		next.State, next.NextIndex = raw, i+1
@@ -128,8 +149,9 @@ func (m *Manager) judgeDue(ctx context.Context, r *Run) bool {
 			if !errors.Is(err, ErrLeaseLost) && !errors.Is(err, ErrConflict) {
 				m.logger.Warn("recording interval failed", "run", r.ID, "interval", i+1, "err", err)
 			}
-			return false
+			return false, false
 		}
+		judged++
 		m.logger.Info("interval judged", "experiment", r.ExperimentID, "run", r.ID, "interval", i+1, "of", sch.Count,
 			"verdict", v.Verdict, "score", v.Score)
 		*r = next
@@ -137,33 +159,7 @@ func (m *Manager) judgeDue(ctx context.Context, r *Run) bool {
 	if r.Status == RunCompleted {
 		m.logger.Info("run completed", "experiment", r.ExperimentID, "run", r.ID, "verdict", r.Verdict.Verdict, "reason", r.Verdict.Reason)
 	}
-	return true
-}
-
-// deliver publishes a final verdict to every sink and records it.
-func (m *Manager) deliver(ctx context.Context, r Run) {
-	n := Notification{ExperimentID: r.ExperimentID, Webhooks: r.Spec.Webhooks, Verdict: *r.Verdict}
-	ds := make([]Delivery, 0, len(m.sinks))
-	for _, s := range m.sinks {
-		err := s.Sink.Publish(ctx, n)
-		d := Delivery{Sink: s.Name, OK: err == nil, At: m.now().UTC()}
-		if err != nil {
-			d.Error = err.Error()
-			m.logger.Warn("verdict delivery failed", "run", r.ID, "sink", s.Name, "err", err)
-		}
-		ds = append(ds, d)
-	}
-	if ctx.Err() != nil {
-		return
-	}
-	if err := m.store.CommitDeliveries(ctx, m.cfg.Replica, r.ID, ds); err != nil {
-		m.logger.Warn("recording deliveries failed", "run", r.ID, "err", err)
-		return
-	}
-	m.mu.Lock()
-	close(m.ended)
-	m.ended = make(chan struct{})
-	m.mu.Unlock()
+	return false, true
 }
 
 // abortedVerdict is the final verdict of a run a user aborted.

@@ -2,7 +2,11 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -29,9 +33,15 @@ type Experiments interface {
 
 	Runs(ctx context.Context, id string) ([]analysis.Run, error)
 	Run(ctx context.Context, runID string) (analysis.Run, error)
-	Intervals(ctx context.Context, runID string) ([]analysis.IntervalResult, error)
+	// Intervals returns up to limit of a run's interval results with an
+	// index above after, in index order.
+	Intervals(ctx context.Context, runID string, after, limit int) ([]analysis.IntervalResult, error)
+	// LatestInterval returns a run's latest judged interval; ok is false
+	// when none was judged yet.
+	LatestInterval(ctx context.Context, runID string) (res analysis.IntervalResult, ok bool, err error)
 	// Wait blocks until the experiment's latest run has ended and its
-	// verdict was delivered, or ctx ends.
+	// verdict went out (delivered, abandoned, or attempted once and due to
+	// be retried), or ctx ends.
 	Wait(ctx context.Context, id string) (analysis.Experiment, error)
 }
 
@@ -39,9 +49,13 @@ type Experiments interface {
 const Prefix = "/api/v1"
 
 // Register mounts the experiment API, its OpenAPI document and /healthz
-// on r.
-func Register(r gin.IRoutes, exps Experiments) {
-	a := api{exps: exps}
+// on r. logger (nil: discard) gets the internal errors that clients are
+// answered only an error ID for.
+func Register(r gin.IRoutes, exps Experiments, logger *slog.Logger) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a := api{exps: exps, logger: logger}
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	r.GET(Prefix+"/openapi.json", serveOpenAPI)
 
@@ -65,7 +79,10 @@ func Register(r gin.IRoutes, exps Experiments) {
 	r.POST(Prefix+"/import/kayenta", a.importKayenta)
 }
 
-type api struct{ exps Experiments }
+type api struct {
+	exps   Experiments
+	logger *slog.Logger
+}
 
 // apiError is every error answer: a message, and for a spec that could
 // not be decoded or failed validation one entry per invalid field.
@@ -86,11 +103,13 @@ func writeError(c *gin.Context, code int, msg string, fields ...fieldError) {
 	c.JSON(code, apiError{Error: msg, Fields: fields})
 }
 
-// fail answers err from the manager: 404 naming the missing object for
-// analysis.ErrNotFound, 409 for analysis.ErrConflict, 500 otherwise (the
-// error's text only; the error is attached to the gin context for
-// logging middleware).
-func fail(c *gin.Context, err error, noun, id string) {
+// fail answers err from the manager: 422 naming the invalid fields of a
+// spec, 404 naming the missing object for analysis.ErrNotFound, 409 with
+// the manager's explanation for analysis.ErrConflict, and 500 otherwise.
+// A 500 says only that the request failed and gives an error ID: the error
+// itself (SQL, file paths, a driver's text) is logged under that ID, never
+// sent to the client.
+func (a api) fail(c *gin.Context, err error, noun, id string) {
 	var invalid *analysis.ValidationError
 	switch {
 	case errors.As(err, &invalid):
@@ -105,6 +124,16 @@ func fail(c *gin.Context, err error, noun, id string) {
 		writeError(c, http.StatusConflict, err.Error())
 	default:
 		_ = c.Error(err)
-		writeError(c, http.StatusInternalServerError, err.Error())
+		errID := newErrorID()
+		a.logger.Error("request failed", "error_id", errID, "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		writeError(c, http.StatusInternalServerError, fmt.Sprintf("internal error %s: the request failed; the server log has the details under this ID", errID))
 	}
+}
+
+// newErrorID returns a random ID for an internal error, for the client to
+// quote and the operator to find in the log.
+func newErrorID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

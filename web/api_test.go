@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,7 +32,8 @@ type fake struct {
 	abort     func(ctx context.Context, id string) (analysis.Run, error)
 	runs      func(ctx context.Context, id string) ([]analysis.Run, error)
 	run       func(ctx context.Context, runID string) (analysis.Run, error)
-	intervals func(ctx context.Context, runID string) ([]analysis.IntervalResult, error)
+	intervals func(ctx context.Context, runID string, after, limit int) ([]analysis.IntervalResult, error)
+	latest    func(ctx context.Context, runID string) (analysis.IntervalResult, bool, error)
 	wait      func(ctx context.Context, id string) (analysis.Experiment, error)
 }
 
@@ -53,17 +56,24 @@ func (f *fake) Resume(ctx context.Context, id string) (analysis.Run, error) { re
 func (f *fake) Abort(ctx context.Context, id string) (analysis.Run, error)  { return f.abort(ctx, id) }
 func (f *fake) Runs(ctx context.Context, id string) ([]analysis.Run, error) { return f.runs(ctx, id) }
 func (f *fake) Run(ctx context.Context, runID string) (analysis.Run, error) { return f.run(ctx, runID) }
-func (f *fake) Intervals(ctx context.Context, runID string) ([]analysis.IntervalResult, error) {
-	return f.intervals(ctx, runID)
+func (f *fake) Intervals(ctx context.Context, runID string, after, limit int) ([]analysis.IntervalResult, error) {
+	return f.intervals(ctx, runID, after, limit)
+}
+func (f *fake) LatestInterval(ctx context.Context, runID string) (analysis.IntervalResult, bool, error) {
+	return f.latest(ctx, runID)
 }
 func (f *fake) Wait(ctx context.Context, id string) (analysis.Experiment, error) {
 	return f.wait(ctx, id)
 }
 
 // newEngine registers the API on a new engine whose middleware fails the
-// test for any answer whose status the OpenAPI document does not list.
-func newEngine(t *testing.T, f *fake) *gin.Engine {
+// test for any answer whose status the OpenAPI document does not list; the
+// API logs to log (nil: discard).
+func newEngine(t *testing.T, f *fake, log io.Writer) *gin.Engine {
 	t.Helper()
+	if log == nil {
+		log = io.Discard
+	}
 	gin.SetMode(gin.TestMode)
 	doc := loadOpenAPI(t)
 	r := gin.New()
@@ -73,7 +83,7 @@ func newEngine(t *testing.T, f *fake) *gin.Engine {
 			t.Errorf("%s %s answered %d, which the OpenAPI document does not list", c.Request.Method, route, c.Writer.Status())
 		}
 	})
-	Register(r, f)
+	Register(r, f, slog.New(slog.NewTextHandler(log, nil)))
 	return r
 }
 
@@ -84,10 +94,11 @@ type request struct {
 }
 
 // answer is a recorded response with its body decoded as a JSON object
-// (nil when it is not one).
+// (nil when it is not one), and what the API logged meanwhile.
 type answer struct {
 	*httptest.ResponseRecorder
 	json map[string]any
+	log  string
 }
 
 func serve(t *testing.T, f *fake, req request) answer {
@@ -101,8 +112,9 @@ func serve(t *testing.T, f *fake, req request) answer {
 		r.Header.Set(req.header[i], req.header[i+1])
 	}
 	w := httptest.NewRecorder()
-	newEngine(t, f).ServeHTTP(w, r)
-	a := answer{ResponseRecorder: w}
+	var log bytes.Buffer
+	newEngine(t, f, &log).ServeHTTP(w, r)
+	a := answer{ResponseRecorder: w, log: log.String()}
 	_ = json.Unmarshal(w.Body.Bytes(), &a.json)
 	return a
 }

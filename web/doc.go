@@ -16,7 +16,7 @@
 //	GET    /experiments/:id/verdict     latest verdict for rollout controllers (?wait=30s)
 //	GET    /experiments/:id/verdicts    final verdicts of the ended runs, newest first
 //	GET    /runs/:run                   one run
-//	GET    /runs/:run/intervals         its interval results
+//	GET    /runs/:run/intervals         its interval results, a page at a time (?after=<index>&limit=<n>)
 //
 // Specs are YAML or JSON (at most MaxSpecBytes), decoded strictly by
 // analysis.ParseSpec. Every error answer is
@@ -26,7 +26,14 @@
 // an unknown ID, 409 for a change the state forbids or a stale version,
 // 413 for a body too large, 422 for a spec that fails validation (one
 // entry per invalid field), 428 for an update without a version, 500 for
-// anything else.
+// anything else. A 500 answers a generic message with an error ID and logs
+// the error itself under that ID: SQL, file paths and drivers' texts never
+// reach a client.
+//
+// Interval results are full verdicts, so they come in pages (100 by
+// default, at most 1,000) in index order; the answer's next_after, present
+// while more follow, is the next page's ?after=. The verdict endpoint
+// reads only the latest interval.
 //
 // The verdict endpoint keeps Argo Rollouts' web provider contract: 2xx
 // only when the analysis ran (pass, marginal, fail, inconclusive, or

@@ -67,7 +67,7 @@ func (a api) create(c *gin.Context) {
 	}
 	x, err := a.exps.Create(c.Request.Context(), spec, start)
 	if err != nil {
-		fail(c, err, "experiment", "")
+		a.fail(c, err, "experiment", "")
 		return
 	}
 	c.Header("Location", experimentPath(x.ID))
@@ -78,7 +78,7 @@ func (a api) create(c *gin.Context) {
 func (a api) list(c *gin.Context) {
 	xs, err := a.exps.List(c.Request.Context())
 	if err != nil {
-		fail(c, err, "experiments", "")
+		a.fail(c, err, "experiments", "")
 		return
 	}
 	if xs == nil {
@@ -91,7 +91,7 @@ func (a api) get(c *gin.Context) {
 	id := c.Param("id")
 	x, err := a.exps.Get(c.Request.Context(), id)
 	if err != nil {
-		fail(c, err, "experiment", id)
+		a.fail(c, err, "experiment", id)
 		return
 	}
 	etag(c, x)
@@ -118,7 +118,7 @@ func (a api) update(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		fail(c, err, "experiment", id)
+		a.fail(c, err, "experiment", id)
 		return
 	}
 	etag(c, x)
@@ -152,7 +152,7 @@ func requestVersion(c *gin.Context) (version int64, code int, msg string) {
 func (a api) delete(c *gin.Context) {
 	id := c.Param("id")
 	if err := a.exps.Delete(c.Request.Context(), id); err != nil {
-		fail(c, err, "experiment", id)
+		a.fail(c, err, "experiment", id)
 		return
 	}
 	c.Status(http.StatusNoContent)

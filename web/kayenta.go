@@ -65,7 +65,7 @@ func (a api) importKayenta(c *gin.Context) {
 	}
 	x, err := a.exps.Create(c.Request.Context(), spec, start)
 	if err != nil {
-		fail(c, err, "experiment", "")
+		a.fail(c, err, "experiment", "")
 		return
 	}
 	c.Header("Location", experimentPath(x.ID))

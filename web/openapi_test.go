@@ -82,7 +82,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
 	paths := doc["paths"].(object)
 	routes := map[string]bool{}
-	for _, r := range newEngine(t, &fake{}).Routes() {
+	for _, r := range newEngine(t, &fake{}, nil).Routes() {
 		p, m := openAPIPath(r.Path), strings.ToLower(r.Method)
 		routes[p+" "+m] = true
 		item, _ := paths[p].(object)

@@ -68,7 +68,7 @@ func (a api) verdict(c *gin.Context) {
 		x, err = a.wait(ctx, id, wait)
 	}
 	if err != nil {
-		fail(c, err, "experiment", id)
+		a.fail(c, err, "experiment", id)
 		return
 	}
 	if x.Verdict != nil {
@@ -95,13 +95,13 @@ func (a api) verdict(c *gin.Context) {
 		p.Reason = fmt.Sprintf("%d of %d intervals judged", x.Judged, x.Intervals)
 	}
 	if x.Run != "" && x.Judged > 0 {
-		is, err := a.exps.Intervals(ctx, x.Run)
+		latest, ok, err := a.exps.LatestInterval(ctx, x.Run)
 		if err != nil {
-			fail(c, err, "run", x.Run)
+			a.fail(c, err, "run", x.Run)
 			return
 		}
-		if len(is) > 0 {
-			p.Latest = &is[len(is)-1].Verdict
+		if ok {
+			p.Latest = &latest.Verdict
 		}
 	}
 	c.JSON(http.StatusOK, p)

@@ -102,11 +102,11 @@ func TestVerdict(t *testing.T) {
 					<-ctx.Done()
 					return tt.now, ctx.Err()
 				},
-				intervals: func(_ context.Context, runID string) ([]analysis.IntervalResult, error) {
+				latest: func(_ context.Context, runID string) (analysis.IntervalResult, bool, error) {
 					if runID != "r1" {
-						t.Errorf("intervals of %q", runID)
+						t.Errorf("latest interval of %q", runID)
 					}
-					return []analysis.IntervalResult{{RunID: "r1", Index: 0, Verdict: latest}}, nil
+					return analysis.IntervalResult{RunID: "r1", Index: 0, Verdict: latest}, true, nil
 				},
 			}
 			a := serve(t, f, request{method: http.MethodGet, target: "/api/v1/experiments/e1/verdict" + tt.query})

@@ -65,28 +65,47 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Sink, error) {
 	return &Sink{cfg: cfg, client: client, logger: logger}, nil
 }
 
+var _ analysis.TargetSink = (*Sink)(nil)
+
 // Publish POSTs the verdict to every URL; it returns the joined errors of
-// the URLs that could not be reached after all attempts.
+// the URLs that did not take it after all attempts.
 func (s *Sink) Publish(ctx context.Context, n analysis.Notification) error {
-	if len(n.Webhooks) == 0 {
-		return nil
+	var errs []error
+	for _, r := range s.PublishTargets(ctx, n) {
+		if r.Err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.Target, r.Err))
+		}
 	}
+	return errors.Join(errs...)
+}
+
+// PublishTargets POSTs the verdict to each URL and reports each one's
+// outcome, so that a later retry goes only to the URLs that failed. An
+// error wraps analysis.ErrRefused when another attempt cannot succeed: a
+// 4xx answer other than 408 and 429, or a URL that cannot be requested.
+func (s *Sink) PublishTargets(ctx context.Context, n analysis.Notification) []analysis.TargetResult {
+	out := make([]analysis.TargetResult, len(n.Webhooks))
 	body, err := json.Marshal(n.Verdict)
-	if err != nil {
-		return fmt.Errorf("encode verdict: %w", err)
+	for i, u := range n.Webhooks {
+		out[i].Target = u
+		if err != nil {
+			out[i].Err = fmt.Errorf("encode verdict: %w", err)
+			continue
+		}
+		out[i].Err = s.deliver(ctx, u, deliveryID(n), body)
 	}
-	// One id per run's final verdict, whichever replica sends it.
+	return out
+}
+
+// deliveryID is the webhook-id of a run's final verdict: the same for
+// every attempt, whichever replica makes it, so that receivers can
+// de-duplicate.
+func deliveryID(n analysis.Notification) string {
 	id := "verdict_" + n.ExperimentID
 	if n.Verdict.RunID != "" {
 		id += "_" + n.Verdict.RunID
 	}
-	var errs []error
-	for _, u := range n.Webhooks {
-		if err := s.deliver(ctx, u, id, body); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", u, err))
-		}
-	}
-	return errors.Join(errs...)
+	return id
 }
 
 func (s *Sink) deliver(ctx context.Context, url, id string, body []byte) error {
@@ -121,7 +140,7 @@ func (s *Sink) post(ctx context.Context, url, id string, body []byte) (retry boo
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("%w: %w", analysis.ErrRefused, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", s.cfg.UserAgent)
@@ -136,6 +155,9 @@ func (s *Sink) post(ctx context.Context, url, id string, body []byte) (retry boo
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return false, nil
 	}
-	retry = resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout
-	return retry, fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(snippet))
+	err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(snippet))
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout {
+		return true, err
+	}
+	return false, fmt.Errorf("%w (%w: not sent again)", err, analysis.ErrRefused)
 }

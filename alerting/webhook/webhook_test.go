@@ -351,3 +351,70 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestPublishTargetsPerURL: each URL's outcome is reported on its own, in
+// order, so that a later retry goes only to the URLs that failed; a 4xx
+// other than 408 and 429 is a refusal, which no retry can change.
+func TestPublishTargetsPerURL(t *testing.T) {
+	ok := newReceiver(t, http.StatusOK)
+	tests := []struct {
+		name    string
+		rc      *receiver // nil: ok
+		url     string    // when rc is nil and url is set: the URL itself
+		wantErr string
+		refused bool
+	}{
+		{name: "200", rc: ok},
+		{name: "500 until the end", rc: newReceiver(t, http.StatusInternalServerError), wantErr: "HTTP 500"},
+		{name: "408", rc: newReceiver(t, http.StatusRequestTimeout), wantErr: "HTTP 408"},
+		{name: "429", rc: newReceiver(t, http.StatusTooManyRequests), wantErr: "HTTP 429"},
+		{name: "403", rc: newReceiver(t, http.StatusForbidden), wantErr: "HTTP 403", refused: true},
+		{name: "410", rc: newReceiver(t, http.StatusGone), wantErr: "HTTP 410", refused: true},
+		{name: "no such scheme", url: "gopher://127.0.0.1:9/hook", wantErr: "unsupported protocol scheme"},
+		{name: "not a URL", url: "http://127.0.0.1:9/\x7f", wantErr: "invalid control character", refused: true},
+	}
+	var urls []string
+	for _, tt := range tests {
+		u := tt.url
+		if tt.rc != nil {
+			u = tt.rc.URL + "/" + strings.ReplaceAll(tt.name, " ", "-")
+		}
+		urls = append(urls, u)
+	}
+	cfg := testConfig()
+	cfg.Attempts = 2
+	got := newSink(t, cfg, nil).PublishTargets(context.Background(), analysis.Notification{ExperimentID: "e", Webhooks: urls, Verdict: testVerdict()})
+	if len(got) != len(tests) {
+		t.Fatalf("%d results for %d URLs", len(got), len(tests))
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := got[i]
+			if r.Target != urls[i] {
+				t.Errorf("result %d is for %q, want %q", i, r.Target, urls[i])
+			}
+			switch {
+			case tt.wantErr == "" && r.Err != nil:
+				t.Errorf("err %v, want success", r.Err)
+			case tt.wantErr != "" && (r.Err == nil || !strings.Contains(r.Err.Error(), tt.wantErr)):
+				t.Errorf("err %v, want it to contain %q", r.Err, tt.wantErr)
+			}
+			if refused := errors.Is(r.Err, analysis.ErrRefused); refused != tt.refused {
+				t.Errorf("err %v: refused %v, want %v", r.Err, refused, tt.refused)
+			}
+			if tt.rc == nil || tt.rc == ok {
+				return
+			}
+			want := 2 // attempts within the call
+			if tt.refused {
+				want = 1
+			}
+			if n := len(tt.rc.requests()); n != want {
+				t.Errorf("%d attempts, want %d", n, want)
+			}
+		})
+	}
+	if n := len(ok.requests()); n != 1 {
+		t.Errorf("the 200 receiver got %d requests, want 1", n)
+	}
+}

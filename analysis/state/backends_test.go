@@ -2,10 +2,15 @@ package state
 
 import (
 	"context"
+	"database/sql"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/augurhq/augur/analysis/state/pgtest"
 )
@@ -14,6 +19,9 @@ import (
 // Store (another pool, as another process would have) on that database.
 type testDB struct {
 	open func(ctx context.Context) (*Store, error)
+	// raw opens the database without migrating it, in d's dialect.
+	raw func(ctx context.Context) (*sql.DB, error)
+	d   *dialect
 	// clock is every Store's clock, starting at t0.
 	clock *fakeClock
 }
@@ -44,7 +52,8 @@ type suiteCase struct {
 // backends.
 func suite() []suiteCase {
 	var all []suiteCase
-	for _, part := range [][]suiteCase{experimentCases(), runCases(), leaseCases(), commitCases(), concurrencyCases(), migrationCases()} {
+	for _, part := range [][]suiteCase{experimentCases(), runCases(), leaseCases(), commitCases(), queueCases(),
+		concurrencyCases(), migrationCases()} {
 		all = append(all, part...)
 	}
 	return all
@@ -56,7 +65,12 @@ func TestSQLite(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "data", "state.db")
 			c.run(t, testDB{clock: newFakeClock(t0), open: func(ctx context.Context) (*Store, error) {
 				return OpenSQLite(ctx, path, nil)
-			}})
+			}, raw: func(ctx context.Context) (*sql.DB, error) {
+				if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+					return nil, err
+				}
+				return sql.Open("sqlite", path+"?_pragma=foreign_keys(1)")
+			}, d: sqliteDialect()})
 		})
 	}
 }
@@ -70,7 +84,13 @@ func TestPostgres(t *testing.T) {
 			dsn := srv.NewDatabase(t)
 			c.run(t, testDB{clock: newFakeClock(t0), open: func(ctx context.Context) (*Store, error) {
 				return OpenPostgres(ctx, dsn, nil)
-			}})
+			}, raw: func(ctx context.Context) (*sql.DB, error) {
+				cfg, err := pgx.ParseConfig(dsn)
+				if err != nil {
+					return nil, err
+				}
+				return stdlib.OpenDB(*cfg), nil
+			}, d: postgresDialect()})
 		})
 	}
 	// Last: it restarts the shared server.

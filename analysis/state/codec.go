@@ -85,37 +85,68 @@ func scanExperiment(sc scanner) (analysis.ExperimentRecord, error) {
 }
 
 func scanRun(sc scanner) (analysis.Run, error) {
+	r, _, err := scanQueuedRun(sc)
+	return r, err
+}
+
+// scanQueuedRun scans runColumns and returns the run with its place in the
+// claim queue (sched_at).
+func scanQueuedRun(sc scanner) (analysis.Run, time.Time, error) {
 	var (
 		r                                analysis.Run
 		spec, state, verdict, deliveries []byte
 		leaseOwner                       sql.NullString
 		started, due, leaseUntil         dbTime
-		created, updated, ended          dbTime
+		created, updated, ended, sched   dbTime
 	)
 	if err := sc.Scan(&r.ID, &r.ExperimentID, &spec, &r.Status, &started, &r.NextIndex, &due,
 		&state, &verdict, &deliveries, &r.Delivered, &leaseOwner, &leaseUntil,
-		&created, &updated, &ended); err != nil {
-		return r, err
+		&created, &updated, &ended, &r.DeliveryAttempts, &r.DeliveryAbandoned, &sched); err != nil {
+		return r, sched.Time, err
 	}
 	r.StartedAt, r.NextDue, r.LeaseUntil = started.Time, due.Time, leaseUntil.Time
 	r.CreatedAt, r.UpdatedAt, r.EndedAt = created.Time, updated.Time, ended.ptr()
 	r.LeaseOwner = leaseOwner.String
+	if deliveryPending(r) {
+		r.NextDelivery = sched.ptr()
+	}
 	if len(state) > 0 {
 		r.State = json.RawMessage(state)
 	}
 	if err := json.Unmarshal(spec, &r.Spec); err != nil {
-		return r, fmt.Errorf("run %s: decode spec: %w", r.ID, err)
+		return r, sched.Time, fmt.Errorf("run %s: decode spec: %w", r.ID, err)
 	}
 	if len(verdict) > 0 {
 		r.Verdict = new(analysis.Verdict)
 		if err := json.Unmarshal(verdict, r.Verdict); err != nil {
-			return r, fmt.Errorf("run %s: decode verdict: %w", r.ID, err)
+			return r, sched.Time, fmt.Errorf("run %s: decode verdict: %w", r.ID, err)
 		}
 	}
 	if err := json.Unmarshal(deliveries, &r.Deliveries); err != nil {
-		return r, fmt.Errorf("run %s: decode deliveries: %w", r.ID, err)
+		return r, sched.Time, fmt.Errorf("run %s: decode deliveries: %w", r.ID, err)
 	}
-	return r, nil
+	return r, sched.Time, nil
+}
+
+// deliveryPending reports whether r ended and its final verdict still has
+// to go out: its sched_at is then the next delivery attempt.
+func deliveryPending(r analysis.Run) bool {
+	return !r.Status.Active() && !r.Delivered && !r.DeliveryAbandoned
+}
+
+// schedAt is the place in the claim queue of a run stored as given: a
+// running or paused run's NextDue; an ended run's NextDelivery, else its
+// end, else its creation.
+func schedAt(r analysis.Run) time.Time {
+	switch {
+	case r.Status.Active():
+		return r.NextDue
+	case r.NextDelivery != nil:
+		return *r.NextDelivery
+	case r.EndedAt != nil:
+		return *r.EndedAt
+	}
+	return r.CreatedAt
 }
 
 const intervalColumns = "run_id, idx, verdict, replica, created_at"

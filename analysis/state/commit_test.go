@@ -72,7 +72,7 @@ func testCommitIntervalOnce(t *testing.T, db testDB) {
 			t.Fatal(err)
 		}
 	}
-	ivs, err := s.ListIntervals(ctx, "r0")
+	ivs, err := s.ListIntervals(ctx, "r0", -1, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func testCommitLostLease(t *testing.T, db testDB) {
 		if got.NextIndex != 0 || string(got.State) != string(before.State) || !got.UpdatedAt.Equal(before.UpdatedAt) {
 			t.Fatalf("%s: run changed: %s", what, asJSON(got))
 		}
-		if ivs, _ := s.ListIntervals(ctx, "r0"); len(ivs) != 0 {
+		if ivs, _ := s.ListIntervals(ctx, "r0", -1, 1000); len(ivs) != 0 {
 			t.Fatalf("%s: %d intervals written", what, len(ivs))
 		}
 	}
@@ -149,11 +149,11 @@ func testCommitAfterPause(t *testing.T, db testDB) {
 	if got.Status != analysis.RunAborted || got.NextIndex != 0 || got.LeaseOwner != "a" {
 		t.Fatalf("after refused commits: %s", asJSON(got))
 	}
-	if ivs, _ := s.ListIntervals(ctx, "r0"); len(ivs) != 0 {
+	if ivs, _ := s.ListIntervals(ctx, "r0", -1, 1000); len(ivs) != 0 {
 		t.Fatalf("%d intervals written to a paused or aborted run", len(ivs))
 	}
 	// The lease holder delivers the abort's verdict.
-	if err := s.CommitDeliveries(ctx, "a", "r0", nil); err != nil {
+	if err := s.CommitDeliveries(ctx, "a", "r0", delivered()); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.GetRun(ctx, "r0"); !got.Delivered || got.LeaseOwner != "" {
@@ -165,7 +165,7 @@ func testFinalDelivery(t *testing.T, db testDB) {
 	s, ctx := db.store(t), testCtx(t)
 	r := startRun(t, s, "a", time.Minute)
 
-	if err := s.CommitDeliveries(ctx, "a", "r0", nil); !errors.Is(err, analysis.ErrConflict) {
+	if err := s.CommitDeliveries(ctx, "a", "r0", delivered()); !errors.Is(err, analysis.ErrConflict) {
 		t.Fatalf("deliveries of a running run: %v, want ErrConflict", err)
 	}
 	final := testVerdict("e0", judges.OutcomeFail)
@@ -193,10 +193,10 @@ func testFinalDelivery(t *testing.T, db testDB) {
 	}
 	db.clock.Add(time.Minute)
 	ds := []analysis.Delivery{{Sink: "webhook", OK: true, At: t0.Add(70 * time.Second)}}
-	if err := s.CommitDeliveries(ctx, "a", "r0", ds); !errors.Is(err, analysis.ErrLeaseLost) {
+	if err := s.CommitDeliveries(ctx, "a", "r0", delivered(ds...)); !errors.Is(err, analysis.ErrLeaseLost) {
 		t.Fatalf("a delivers after b took over: %v, want ErrLeaseLost", err)
 	}
-	if err := s.CommitDeliveries(ctx, "b", "r0", ds); err != nil {
+	if err := s.CommitDeliveries(ctx, "b", "r0", delivered(ds...)); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.GetRun(ctx, "r0")
@@ -207,7 +207,12 @@ func testFinalDelivery(t *testing.T, db testDB) {
 	if got, _ := s.ClaimDue(ctx, "c", t0.Add(24*time.Hour), time.Minute, 10); len(got) != 0 {
 		t.Fatalf("a delivered run was claimed again: %v", ids(got))
 	}
-	if err := s.CommitDeliveries(ctx, "b", "r0", ds); !errors.Is(err, analysis.ErrLeaseLost) {
+	if err := s.CommitDeliveries(ctx, "b", "r0", delivered(ds...)); !errors.Is(err, analysis.ErrLeaseLost) {
 		t.Fatalf("deliveries twice: %v, want ErrLeaseLost", err)
 	}
+}
+
+// delivered is the outcome of a first attempt that reached every target.
+func delivered(ds ...analysis.Delivery) analysis.DeliveryOutcome {
+	return analysis.DeliveryOutcome{Deliveries: ds, Attempts: 1, Delivered: true}
 }

@@ -123,7 +123,7 @@ func testConcurrentCommits(t *testing.T, db testDB) {
 	if won != 1 || conflict != racers-1 || len(other) != 0 {
 		t.Fatalf("%d won, %d conflicts, other errors %v; want 1, %d, none", won, conflict, other, racers-1)
 	}
-	if ivs, _ := s.ListIntervals(ctx, "r0"); len(ivs) != 1 {
+	if ivs, _ := s.ListIntervals(ctx, "r0", -1, 1000); len(ivs) != 1 {
 		t.Fatalf("%d intervals recorded, want 1", len(ivs))
 	}
 }

@@ -28,11 +28,14 @@ type dialect struct {
 
 // runColumns are the columns scanRun reads, in its order.
 const runColumns = `id, experiment_id, spec, status, started_at, next_index, next_due, state, verdict,
-	deliveries, delivered, lease_owner, lease_until, created_at, updated_at, ended_at`
+	deliveries, delivered, lease_owner, lease_until, created_at, updated_at, ended_at,
+	delivery_attempts, delivery_abandoned, sched_at`
 
-// claimWhere selects the runs ClaimDue may lease: running and due, or ended
-// with an undelivered verdict, and not under an unexpired lease. $3 is now.
-// The first line repeats the runs_claim index predicate.
+// claimWhere selects the runs ClaimDue may lease: queued (running, or
+// ended with the verdict's delivery pending) with sched_at <= now, and not
+// under an unexpired lease. $3 is now. The first line repeats the
+// runs_queue index predicate (%s: the dialect's delivered = 0 AND
+// delivery_abandoned = 0).
 const claimWhere = `status <> 'paused' AND %s
-	AND (status <> 'running' OR next_due <= $3)
+	AND sched_at <= $3
 	AND (lease_owner IS NULL OR lease_until <= $3)`

@@ -24,6 +24,17 @@
 // PostgreSQL, replicas starting together migrate one at a time under
 // pg_advisory_lock.
 //
+// The claim queue. Each run has a place in a queue (the sched_at column,
+// indexed with the runs ClaimDue may take): a running run's NextDue, an
+// ended run's next delivery attempt (NextDelivery) while its final verdict
+// has not reached every sink target. ClaimDue takes the runs whose place is
+// at or before now, in queue order. A run that stops a catch-up batch with
+// intervals still due gives its lease up with YieldLease, which queues it at
+// the time it yielded: behind every run that came due before then, so that
+// one run with a long backlog cannot hold the replicas' workers. A failed
+// delivery is queued at its next attempt, so undelivered runs are not
+// claimed again until then; delivered and abandoned ones leave the queue.
+//
 // Leases. ClaimDue leases due runs to an owner (a replica) for a period; the
 // owner commits intervals and deliveries only while it holds the lease. A
 // lease is held while lease_until > now and claimable once lease_until <=

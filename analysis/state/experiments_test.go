@@ -155,7 +155,7 @@ func testDeleteExperimentCascades(t *testing.T, db testDB) {
 	if _, err := s.GetRun(ctx, "r0"); !errors.Is(err, analysis.ErrNotFound) {
 		t.Fatalf("run of deleted experiment: %v, want ErrNotFound", err)
 	}
-	if _, err := s.ListIntervals(ctx, "r0"); !errors.Is(err, analysis.ErrNotFound) {
+	if _, err := s.ListIntervals(ctx, "r0", -1, 1000); !errors.Is(err, analysis.ErrNotFound) {
 		t.Fatalf("intervals of deleted run: %v, want ErrNotFound", err)
 	}
 	var n int
@@ -163,7 +163,7 @@ func testDeleteExperimentCascades(t *testing.T, db testDB) {
 		t.Fatalf("%d interval rows of the deleted run left (err %v)", n, err)
 	}
 	// The other experiment is untouched.
-	if ivs, err := s.ListIntervals(ctx, "r1"); err != nil || len(ivs) != 1 {
+	if ivs, err := s.ListIntervals(ctx, "r1", -1, 1000); err != nil || len(ivs) != 1 {
 		t.Fatalf("other run has %d intervals (err %v), want 1", len(ivs), err)
 	}
 }

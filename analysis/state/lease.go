@@ -12,13 +12,14 @@ import (
 	"github.com/augurhq/augur/analysis"
 )
 
-// ClaimDue leases to owner, until now+lease, up to limit runs that are
-// running with NextDue <= now, or that ended with their verdict
-// undelivered, and that no unexpired lease holds; earliest NextDue first.
-// now is the caller's clock, compared with NextDue and with other owners'
-// lease_until (see the package doc on leases). It is one statement:
-// concurrent callers never get the same run. Claiming does not change
-// UpdatedAt, which tracks changes to the run itself.
+// ClaimDue leases to owner, until now+lease, up to limit queued runs whose
+// sched_at is at or before now and that no unexpired lease holds, in
+// sched_at order: running runs at their NextDue, or at the time they
+// yielded (YieldLease); ended runs whose delivery is pending at their
+// NextDelivery. now is the caller's clock, compared with sched_at and with
+// other owners' lease_until (see the package doc on leases). It is one
+// statement: concurrent callers never get the same run. Claiming does not
+// change UpdatedAt, which tracks changes to the run itself.
 func (s *Store) ClaimDue(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]analysis.Run, error) {
 	if owner == "" {
 		return nil, errors.New("state: claim: empty owner")
@@ -30,7 +31,11 @@ func (s *Store) ClaimDue(ctx context.Context, owner string, now time.Time, lease
 		return nil, nil
 	}
 	now = storedTime(now)
-	var out []analysis.Run
+	type queued struct {
+		run   analysis.Run
+		sched time.Time
+	}
+	var out []queued
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.d.claimSQL, owner, s.t(now.Add(lease)), s.t(now), limit)
 		if err != nil {
@@ -38,11 +43,11 @@ func (s *Store) ClaimDue(ctx context.Context, owner string, now time.Time, lease
 		}
 		defer rows.Close()
 		for rows.Next() {
-			r, err := scanRun(rows)
+			r, sched, err := scanQueuedRun(rows)
 			if err != nil {
 				return fmt.Errorf("state: claim: %w", err)
 			}
-			out = append(out, r)
+			out = append(out, queued{r, sched})
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("state: claim: %w", err)
@@ -53,13 +58,17 @@ func (s *Store) ClaimDue(ctx context.Context, owner string, now time.Time, lease
 		return nil, err
 	}
 	// RETURNING does not keep the subquery's order.
-	slices.SortFunc(out, func(a, b analysis.Run) int {
-		if c := a.NextDue.Compare(b.NextDue); c != 0 {
+	slices.SortFunc(out, func(a, b queued) int {
+		if c := a.sched.Compare(b.sched); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.ID, b.ID)
+		return cmp.Compare(a.run.ID, b.run.ID)
 	})
-	return out, nil
+	runs := make([]analysis.Run, len(out))
+	for i, q := range out {
+		runs[i] = q.run
+	}
+	return runs, nil
 }
 
 // RenewLease moves owner's unexpired lease on a run to until; ErrLeaseLost
@@ -83,6 +92,20 @@ func (s *Store) ReleaseLease(ctx context.Context, runID, owner string) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET lease_owner = NULL, lease_until = NULL
 			WHERE id = $1 AND lease_owner = $2`, runID, owner)
 		return s.leaseResult(ctx, tx, "release lease", runID, owner, time.Time{}, res, err, nil)
+	})
+}
+
+// YieldLease gives owner's lease on a run up and, if the run is still
+// running, queues it at at (or at its NextDue if that is later): ClaimDue
+// then hands out the runs queued before at first, so that a run catching
+// up a backlog in batches cannot keep the runs due meanwhile waiting.
+// ErrLeaseLost if another owner holds the lease or nobody does.
+func (s *Store) YieldLease(ctx context.Context, runID, owner string, at time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET lease_owner = NULL, lease_until = NULL,
+				sched_at = CASE WHEN status <> 'running' THEN sched_at WHEN next_due > $3 THEN next_due ELSE $3 END
+			WHERE id = $1 AND lease_owner = $2`, runID, owner, s.t(at))
+		return s.leaseResult(ctx, tx, "yield lease", runID, owner, time.Time{}, res, err, nil)
 	})
 }
 

@@ -119,7 +119,7 @@ func testDataSurvivesReopen(t *testing.T, db testDB) {
 	}
 	exp, _ := s.GetExperiment(ctx, "e0")
 	run, _ := s.GetRun(ctx, "r0")
-	ivs, _ := s.ListIntervals(ctx, "r0")
+	ivs, _ := s.ListIntervals(ctx, "r0", -1, 1000)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func testDataSurvivesReopen(t *testing.T, db testDB) {
 	mustEqual(t, "experiment after reopen", gotExp, exp)
 	gotRun, _ := s.GetRun(ctx, "r0")
 	mustEqual(t, "run after reopen", gotRun, run)
-	gotIvs, _ := s.ListIntervals(ctx, "r0")
+	gotIvs, _ := s.ListIntervals(ctx, "r0", -1, 1000)
 	mustEqual(t, "intervals after reopen", gotIvs, ivs)
 	// The lease survives too: another replica cannot take the run.
 	if got, _ := s.ClaimDue(ctx, "b", t0.Add(30*time.Minute), time.Minute, 10); len(got) != 0 {

@@ -71,8 +71,8 @@ func postgresDialect() *dialect {
 		// has locked instead of waiting for it and then taking them too.
 		claimSQL: `WITH due AS (
 				SELECT id AS due_id FROM runs
-				WHERE ` + fmt.Sprintf(claimWhere, "NOT delivered") + `
-				ORDER BY next_due, id
+				WHERE ` + fmt.Sprintf(claimWhere, "NOT delivered AND NOT delivery_abandoned") + `
+				ORDER BY sched_at, id
 				LIMIT $4
 				FOR UPDATE SKIP LOCKED)
 			UPDATE runs SET lease_owner = $1, lease_until = $2

@@ -36,7 +36,7 @@ func testServerRestart(t *testing.T, srv *pgtest.Server) {
 	if err := s.CommitInterval(ctx, "a", r2, res1); err != nil {
 		t.Fatalf("commit after restart: %v", err)
 	}
-	if ivs, err := s.ListIntervals(ctx, "r0"); err != nil || len(ivs) != 2 {
+	if ivs, err := s.ListIntervals(ctx, "r0", -1, 1000); err != nil || len(ivs) != 2 {
 		t.Fatalf("after restart: %d intervals (err %v), want 2", len(ivs), err)
 	}
 }

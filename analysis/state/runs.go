@@ -13,7 +13,8 @@ import (
 // CreateRun stores a new run as given. ErrConflict if the ID exists or the
 // experiment already has an active run (the runs_one_active index),
 // ErrNotFound if the experiment does not exist. A zero CreatedAt is now and
-// a zero UpdatedAt is CreatedAt.
+// a zero UpdatedAt is CreatedAt. An ended run whose delivery is pending is
+// queued at its NextDelivery, else its EndedAt, else its CreatedAt.
 func (s *Store) CreateRun(ctx context.Context, r analysis.Run) error {
 	if r.ID == "" || r.ExperimentID == "" {
 		return errors.New("state: create run: empty ID or experiment ID")
@@ -25,6 +26,9 @@ func (s *Store) CreateRun(ctx context.Context, r analysis.Run) error {
 	case analysis.RunRunning, analysis.RunPaused, analysis.RunCompleted, analysis.RunAborted:
 	default:
 		return fmt.Errorf("state: create run %s: unknown status %q", r.ID, r.Status)
+	}
+	if r.Delivered && r.DeliveryAbandoned {
+		return fmt.Errorf("state: create run %s: delivered and abandoned at once", r.ID)
 	}
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = s.clock()
@@ -54,10 +58,11 @@ func (s *Store) CreateRun(ctx context.Context, r analysis.Run) error {
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 			r.ID, r.ExperimentID, spec, string(r.Status), s.t(r.StartedAt), r.NextIndex, s.t(r.NextDue),
 			nullJSON(r.State), verdict, deliveries, r.Delivered, leaseOwner, s.t(r.LeaseUntil),
-			s.t(r.CreatedAt), s.t(r.UpdatedAt), s.t(ended))
+			s.t(r.CreatedAt), s.t(r.UpdatedAt), s.t(ended),
+			r.DeliveryAttempts, r.DeliveryAbandoned, s.t(schedAt(r)))
 		if err != nil {
 			return s.dbErr(fmt.Sprintf("create run %s of experiment %s", r.ID, r.ExperimentID), err)
 		}
@@ -93,11 +98,15 @@ func (s *Store) ListRuns(ctx context.Context, experimentID string) ([]analysis.R
 	return out, nil
 }
 
-// ListIntervals returns a run's interval results in index order;
-// ErrNotFound if the run does not exist.
-func (s *Store) ListIntervals(ctx context.Context, runID string) ([]analysis.IntervalResult, error) {
+// ListIntervals returns up to limit of a run's interval results with an
+// index above after, in index order (after -1 starts at the first), read
+// from the primary key; ErrNotFound if the run does not exist.
+func (s *Store) ListIntervals(ctx context.Context, runID string, after, limit int) ([]analysis.IntervalResult, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("state: list intervals of %s: limit %d is not positive", runID, limit)
+	}
 	out, err := list(ctx, s.read, scanInterval, `SELECT `+intervalColumns+` FROM interval_results
-		WHERE run_id = $1 ORDER BY idx`, runID)
+		WHERE run_id = $1 AND idx > $2 ORDER BY idx LIMIT $3`, runID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("state: list intervals of %s: %w", runID, err)
 	}
@@ -107,6 +116,24 @@ func (s *Store) ListIntervals(ctx context.Context, runID string) ([]analysis.Int
 		}
 	}
 	return out, nil
+}
+
+// LatestInterval returns the run's interval result of the highest index,
+// one row read backwards from the primary key; ok is false when none was
+// judged yet, ErrNotFound if the run does not exist.
+func (s *Store) LatestInterval(ctx context.Context, runID string) (analysis.IntervalResult, bool, error) {
+	res, err := scanInterval(s.read.QueryRowContext(ctx, `SELECT `+intervalColumns+` FROM interval_results
+		WHERE run_id = $1 ORDER BY idx DESC LIMIT 1`, runID))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := s.GetRun(ctx, runID); err != nil {
+			return res, false, err
+		}
+		return res, false, nil
+	case err != nil:
+		return res, false, fmt.Errorf("state: latest interval of %s: %w", runID, err)
+	}
+	return res, true, nil
 }
 
 // list runs a query and scans every row.
@@ -129,19 +156,19 @@ func list[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error),
 
 // SetRunStatus pauses, resumes or aborts an active run, whoever holds its
 // lease: a holder's later CommitInterval then fails with ErrConflict.
-// Resuming sets NextDue to nextDue unless it is zero; aborting sets the
-// final verdict and EndedAt (now), after which the run is claimable for
-// delivery. ErrConflict if the run is no longer active, ErrNotFound if it
+// Resuming sets NextDue to nextDue unless it is zero and queues the run
+// there; aborting sets the final verdict and EndedAt (now), after which
+// the run is claimable for delivery at once. ErrConflict if the run is no longer active, ErrNotFound if it
 // does not exist.
 func (s *Store) SetRunStatus(ctx context.Context, runID string, status analysis.RunStatus, nextDue time.Time, final *analysis.Verdict) error {
 	now := s.clock()
-	var due, ended time.Time
+	var due, ended, sched time.Time
 	switch status {
 	case analysis.RunPaused:
 	case analysis.RunRunning:
-		due = nextDue
+		due, sched = nextDue, nextDue
 	case analysis.RunAborted:
-		ended = now
+		ended, sched = now, now
 	default:
 		return fmt.Errorf("state: set run %s status: cannot set %q (want paused, running or aborted)", runID, status)
 	}
@@ -155,9 +182,10 @@ func (s *Store) SetRunStatus(ctx context.Context, runID string, status analysis.
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs
 			SET status = $1, next_due = COALESCE($2, next_due), verdict = COALESCE($3, verdict),
-				ended_at = $4, updated_at = $5
+				ended_at = $4, updated_at = $5,
+				sched_at = CASE WHEN $1 = 'running' THEN COALESCE($2, next_due) ELSE COALESCE($7, sched_at) END
 			WHERE id = $6 AND status IN ('running', 'paused')`,
-			string(status), s.t(due), verdict, s.t(ended), s.t(now), runID)
+			string(status), s.t(due), verdict, s.t(ended), s.t(now), runID, s.t(sched))
 		if err != nil {
 			return fmt.Errorf("state: set run %s status: %w", runID, err)
 		}

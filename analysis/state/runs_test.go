@@ -38,8 +38,17 @@ func testRunRoundTrip(t *testing.T, db testDB) {
 		{Sink: "log", OK: true, At: t0.Add(2 * time.Second)},
 	}
 	done.Delivered, done.State = true, nil
+	// An ended run whose delivery is being retried.
+	retrying := testRun("e0", "r2", t0)
+	retrying.Status, retrying.Verdict, retrying.EndedAt = analysis.RunAborted, &v, &ended
+	retrying.Deliveries = []analysis.Delivery{
+		{Sink: "webhook", Target: "http://127.0.0.1:9/a", OK: true, At: t0.Add(time.Second), Attempts: 1},
+		{Sink: "webhook", Target: "http://127.0.0.1:9/b", Error: "HTTP 500", At: t0.Add(time.Second), Attempts: 3},
+		{Sink: "webhook", Target: "http://127.0.0.1:9/c", Refused: true, Error: "HTTP 404", At: t0.Add(time.Second), Attempts: 1},
+	}
+	retrying.DeliveryAttempts, retrying.NextDelivery = 3, ptr(t0.Add(3*time.Hour))
 
-	for _, r := range []analysis.Run{running, done} {
+	for _, r := range []analysis.Run{running, done, retrying} {
 		if err := s.CreateRun(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +56,11 @@ func testRunRoundTrip(t *testing.T, db testDB) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mustEqual(t, "run "+r.ID, got, storedRun(r))
+		want := storedRun(r)
+		if want.NextDelivery != nil {
+			want.NextDelivery = ptr(stored(*want.NextDelivery))
+		}
+		mustEqual(t, "run "+r.ID, got, want)
 		if got.StartedAt.Location() != time.UTC || got.NextDue.Nanosecond()%1000 != 0 {
 			t.Fatalf("StartedAt %v, NextDue %v: want UTC microseconds", got.StartedAt, got.NextDue)
 		}
@@ -59,15 +72,16 @@ func testRunRoundTrip(t *testing.T, db testDB) {
 	if _, err := s.GetRun(ctx, "nope"); !errors.Is(err, analysis.ErrNotFound) {
 		t.Fatalf("get unknown run: %v, want ErrNotFound", err)
 	}
-	if _, err := s.ListIntervals(ctx, "nope"); !errors.Is(err, analysis.ErrNotFound) {
+	if _, err := s.ListIntervals(ctx, "nope", -1, 1000); !errors.Is(err, analysis.ErrNotFound) {
 		t.Fatalf("intervals of unknown run: %v, want ErrNotFound", err)
 	}
-	if ivs, err := s.ListIntervals(ctx, "r0"); err != nil || len(ivs) != 0 {
+	if ivs, err := s.ListIntervals(ctx, "r0", -1, 1000); err != nil || len(ivs) != 0 {
 		t.Fatalf("new run has %d intervals (err %v)", len(ivs), err)
 	}
-	badStatus, noStart := testRun("e0", "r2", t0), testRun("e0", "r3", t0)
+	badStatus, noStart, both := testRun("e0", "r3", t0), testRun("e0", "r4", t0), testRun("e0", "r5", t0)
 	badStatus.Status, noStart.StartedAt = "finished", time.Time{}
-	for _, bad := range []analysis.Run{badStatus, noStart} {
+	both.Status, both.Delivered, both.DeliveryAbandoned = analysis.RunCompleted, true, true
+	for _, bad := range []analysis.Run{badStatus, noStart, both} {
 		if err := s.CreateRun(ctx, bad); err == nil {
 			t.Fatalf("invalid run created: %s", asJSON(bad))
 		}

@@ -48,7 +48,7 @@ func TestOpenSQLite(t *testing.T) {
 	}
 }
 
-// TestSQLiteClaimUsesIndex: the claim query scans the runs_claim partial
+// TestSQLiteClaimUsesIndex: the claim query scans the runs_queue partial
 // index (its WHERE must repeat the index predicate for SQLite to use it),
 // already in claim order.
 func TestSQLiteClaimUsesIndex(t *testing.T) {
@@ -72,7 +72,7 @@ func TestSQLiteClaimUsesIndex(t *testing.T) {
 		plan = append(plan, detail)
 	}
 	text := strings.Join(plan, "\n")
-	if !strings.Contains(text, "USING INDEX runs_claim") || strings.Contains(text, "TEMP B-TREE") {
-		t.Fatalf("claim plan:\n%s\nwant a scan of runs_claim without a sort", text)
+	if !strings.Contains(text, "USING INDEX runs_queue") || strings.Contains(text, "TEMP B-TREE") {
+		t.Fatalf("claim plan:\n%s\nwant a scan of runs_queue without a sort", text)
 	}
 }

@@ -57,6 +57,18 @@ type AnalysisConfig struct {
 	Poll time.Duration `yaml:"poll"`
 	// Workers bounds the runs judged at once.
 	Workers int `yaml:"workers"`
+	// BatchIntervals and BatchTime bound one turn of a run on a worker: a
+	// run with a backlog (a start in the past, a resume, a takeover) judges
+	// at most this many intervals, or for about this long, then queues
+	// behind the runs due meanwhile, so that it cannot starve them.
+	BatchIntervals int           `yaml:"batch_intervals"`
+	BatchTime      time.Duration `yaml:"batch_time"`
+	// Delivery retries final verdicts a sink target did not take (a webhook
+	// down or answering 5xx), persisted across restarts: backoff after the
+	// first failure, doubling up to max_backoff, until max_age after the
+	// run ended, when delivery is abandoned. A target that refuses (4xx
+	// but 408 and 429) is not retried.
+	Delivery analysis.DeliveryRetry `yaml:"delivery"`
 	// Sources are named data sources experiments may read besides the
 	// embedded store.
 	Sources map[string]analysis.SourceSpec `yaml:"sources"`
@@ -105,6 +117,8 @@ func DefaultConfig() Config {
 		Analysis: AnalysisConfig{
 			State: StateConfig{Driver: "sqlite"},
 			Lease: 15 * time.Second, Poll: 250 * time.Millisecond, Workers: 8,
+			BatchIntervals: 10, BatchTime: 5 * time.Second,
+			Delivery: analysis.DefaultDeliveryRetry(),
 		},
 	}
 }
@@ -186,9 +200,13 @@ func (a AnalysisConfig) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("analysis.state.driver: want sqlite or postgres, got %q", a.State.Driver))
 	}
-	mc := analysis.ManagerConfig{Replica: "x", Lease: a.Lease, Poll: a.Poll, Workers: a.Workers}
+	mc := a.managerConfig()
+	mc.Replica = "x"
 	if err := mc.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("analysis.%w", err))
+		// One field per line: each is under analysis.
+		for _, field := range strings.Split(err.Error(), "\n") {
+			errs = append(errs, errors.New("analysis."+field))
+		}
 	}
 	for name, s := range a.Sources {
 		s.SetDefaults()
@@ -200,4 +218,12 @@ func (a AnalysisConfig) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// managerConfig is the experiment manager's part of the configuration.
+func (a AnalysisConfig) managerConfig() analysis.ManagerConfig {
+	return analysis.ManagerConfig{
+		Replica: a.Replica, Lease: a.Lease, Poll: a.Poll, Workers: a.Workers,
+		BatchIntervals: a.BatchIntervals, BatchTime: a.BatchTime, Delivery: a.Delivery,
+	}
 }

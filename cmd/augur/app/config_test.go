@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/augurhq/augur/analysis"
 )
@@ -74,8 +75,12 @@ func TestConfigValidate(t *testing.T) {
 	c.Log.Level = "loud"
 	c.Log.Format = "xml"
 	c.Webhook.Attempts = 0
+	c.Analysis.BatchIntervals, c.Analysis.BatchTime = 0, -time.Second
+	c.Analysis.Delivery = analysis.DeliveryRetry{Backoff: time.Minute, MaxBackoff: time.Second}
 	err := c.Validate()
-	for _, want := range []string{"listen:", "log.level", "log.format", "webhook.attempts"} {
+	for _, want := range []string{"listen:", "log.level", "log.format", "webhook.attempts",
+		"analysis.batch_intervals: must be at least 1, got 0", "analysis.batch_time: must be positive, got -1s",
+		"analysis.delivery.max_backoff: must be at least the backoff (1m0s), got 1s", "analysis.delivery.max_age: must be positive, got 0s"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want mention of %q", err, want)
 		}

@@ -49,8 +49,7 @@ func openEngine(ctx context.Context, cfg Config, logger *slog.Logger, st *store.
 		_ = db.Close()
 		return nil, err
 	}
-	mc := analysis.ManagerConfig{Replica: a.Replica, Lease: a.Lease, Poll: a.Poll, Workers: a.Workers}
-	mgr, err := analysis.NewManager(mc, db, reg, logger.With("component", "analysis"), sinks...)
+	mgr, err := analysis.NewManager(a.managerConfig(), db, reg, logger.With("component", "analysis"), sinks...)
 	if err != nil {
 		_ = reg.Close()
 		_ = db.Close()

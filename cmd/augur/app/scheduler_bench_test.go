@@ -83,8 +83,7 @@ func BenchmarkScheduler1000Experiments(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := DefaultConfig().Analysis
-	mgr, err := analysis.NewManager(analysis.ManagerConfig{Lease: cfg.Lease, Poll: cfg.Poll, Workers: cfg.Workers}, db, reg, slog.New(slog.DiscardHandler))
+	mgr, err := analysis.NewManager(DefaultConfig().Analysis.managerConfig(), db, reg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -95,7 +95,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	r.POST("/api/v1/write", gin.WrapH(collector.NewRemoteWriteHandler(logger, reg, st, cfg.Collector)))
 	promapi.Register(r, st)
 	promapi.RegisterMetadata(r, st)
-	web.Register(r, mgr)
+	web.Register(r, mgr, logger.With("component", "api"))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 
 	closeAll := func(g []*grpcEndpoint) {
