@@ -226,56 +226,12 @@ func TestOTLPTracesLimits(t *testing.T) {
 	}
 }
 
-type fixedActive uint64
-
-func (f fixedActive) ActiveSeries() uint64 { return uint64(f) }
-
-// TestActiveSeriesLimit: at the active series limit every ingest endpoint
-// answers 429 with Retry-After, before reading the body.
-func TestActiveSeriesLimit(t *testing.T) {
-	st := storetest.Open(t)
-	cfg := DefaultConfig()
-	cfg.Limits.MaxActiveSeries = 2
-	cfg.Limits.RetryAfter = 7 * time.Second
-	now := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
-	rw := httptest.NewServer(NewRemoteWriteHandler(discardLogger(), prometheus.NewRegistry(), st, cfg))
-	defer rw.Close()
-	sm := newSpanMetrics(t, st, cfg)
-	tr := httptest.NewServer(NewOTLPTracesHandler(discardLogger(), sm, cfg))
-	defer tr.Close()
-	mt := httptest.NewServer(NewOTLPMetricsHandler(discardLogger(), prometheus.NewRegistry(), st, cfg))
-	defer mt.Close()
-
-	resp, msg := postRW(t, rw.URL, rwV1(t, rwSeries("a", now, 1), rwSeries("b", now, 1)), "application/x-protobuf")
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("under the limit: %d %s", resp.StatusCode, msg)
-	}
-	if n := st.ActiveSeries(); n != 2 {
-		t.Fatalf("ActiveSeries = %d, want 2", n)
-	}
-	for name, do := range map[string]func() *http.Response{
-		"remote write": func() *http.Response {
-			return post(t, rw.URL, "application/x-protobuf", "snappy", rwV1(t, rwSeries("c", now, 1)))
-		},
-		"otlp traces": func() *http.Response {
-			return post(t, tr.URL, "application/x-protobuf", "", traceProto(t, nSpans("x", 1)))
-		},
-		"otlp metrics": func() *http.Response { return post(t, mt.URL, "application/x-protobuf", "", nil) },
-	} {
-		r := do()
-		b, _ := io.ReadAll(r.Body)
-		if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") != "7" || !strings.Contains(string(b), "2 active series, at or over the limit of 2") {
-			t.Errorf("%s: %d Retry-After=%q %q, want 429 Retry-After 7", name, r.StatusCode, r.Header.Get("Retry-After"), b)
-		}
-	}
-}
-
 // TestConcurrencyLimit: requests past max_concurrent_requests in flight are
 // answered 429 at once; the in-flight ones finish normally.
 func TestConcurrencyLimit(t *testing.T) {
 	lim := DefaultLimits()
 	lim.MaxConcurrentRequests = 2
-	g := newGate(fixedActive(0), lim)
+	g := newGate(lim)
 	release := make(chan struct{})
 	entered := make(chan struct{}, 8)
 	h := g.wrap("test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
