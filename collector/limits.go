@@ -3,8 +3,6 @@ package collector
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -16,8 +14,8 @@ import (
 // Per-series limits (labels per series, label name and value length, and
 // the store's active series) reject only the offending series, span or data
 // point; the rest of the batch is stored. The per-request series limit
-// rejects the whole request with 400. Over the concurrent requests limit an
-// ingest endpoint answers 429 with Retry-After.
+// rejects the whole request with 400. Over the concurrent requests limit,
+// shared by all ingest endpoints, a request is refused for overload.
 type LimitsConfig struct {
 	// MaxSeriesPerRequest bounds the series (remote write) or data points
 	// (OTLP metrics) in one request.
@@ -36,11 +34,16 @@ type LimitsConfig struct {
 	// on OTLP) naming the limit. Head compaction drops series idle for
 	// about two hours, which makes room again.
 	MaxActiveSeries int64 `yaml:"max_active_series" json:"max_active_series"`
-	// MaxConcurrentRequests bounds the requests one ingest endpoint serves
-	// at once; more are answered 429 at once rather than queued.
+	// MaxConcurrentRequests bounds the ingest requests served at once,
+	// shared by every ingest endpoint, HTTP and gRPC (OTLP metrics, traces
+	// and logs, Loki push, remote write, Jaeger PostSpans; see Limiter).
+	// More are refused at once rather than queued: 429 with Retry-After
+	// over HTTP, RESOURCE_EXHAUSTED with a retry delay over gRPC. A request
+	// takes its slot once its body is read, so slow senders hold none.
 	MaxConcurrentRequests int `yaml:"max_concurrent_requests" json:"max_concurrent_requests"`
-	// RetryAfter is the Retry-After of a 429 answer, rounded to whole
-	// seconds, at least 1.
+	// RetryAfter is the retry delay of a refusal for overload: the
+	// Retry-After of a 429, rounded to whole seconds, at least 1, and the
+	// RetryInfo of a gRPC RESOURCE_EXHAUSTED.
 	RetryAfter time.Duration `yaml:"retry_after" json:"retry_after"`
 }
 
@@ -108,41 +111,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// gate sheds load before a request is read: too many requests in flight
-// on this endpoint.
-type gate struct {
-	sem        chan struct{}
-	retryAfter string
-}
-
-// newGate returns the gate for one endpoint.
-func newGate(l LimitsConfig) *gate {
-	g := &gate{retryAfter: strconv.Itoa(max(1, int(l.RetryAfter.Round(time.Second)/time.Second)))}
-	if l.MaxConcurrentRequests > 0 {
-		g.sem = make(chan struct{}, l.MaxConcurrentRequests)
-	}
-	return g
-}
-
-// wrap answers 429 with Retry-After instead of calling h when over a limit.
-func (g *gate) wrap(signal string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if g.sem != nil {
-			select {
-			case g.sem <- struct{}{}:
-				defer func() { <-g.sem }()
-			default:
-				g.tooMany(w, fmt.Sprintf("%s: overloaded, %d requests in flight; retry later", signal, cap(g.sem)))
-				return
-			}
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-func (g *gate) tooMany(w http.ResponseWriter, msg string) {
-	w.Header().Set("Retry-After", g.retryAfter)
-	http.Error(w, msg, http.StatusTooManyRequests)
 }

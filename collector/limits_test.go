@@ -226,53 +226,6 @@ func TestOTLPTracesLimits(t *testing.T) {
 	}
 }
 
-// TestConcurrencyLimit: requests past max_concurrent_requests in flight are
-// answered 429 at once; the in-flight ones finish normally.
-func TestConcurrencyLimit(t *testing.T) {
-	lim := DefaultLimits()
-	lim.MaxConcurrentRequests = 2
-	g := newGate(lim)
-	release := make(chan struct{})
-	entered := make(chan struct{}, 8)
-	h := g.wrap("test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		entered <- struct{}{}
-		<-release
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	codes := make(chan int, 2)
-	for i := 0; i < 2; i++ {
-		go func() {
-			resp, err := http.Post(srv.URL, "text/plain", nil)
-			if err != nil {
-				codes <- 0
-				return
-			}
-			resp.Body.Close()
-			codes <- resp.StatusCode
-		}()
-	}
-	<-entered
-	<-entered
-	resp := post(t, srv.URL, "text/plain", "", nil)
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "5" || !strings.Contains(string(b), "overloaded") {
-		t.Errorf("third request: %d %q %q, want 429 overloaded", resp.StatusCode, resp.Header.Get("Retry-After"), b)
-	}
-	close(release)
-	for i := 0; i < 2; i++ {
-		if c := <-codes; c != http.StatusNoContent {
-			t.Errorf("in-flight request: %d", c)
-		}
-	}
-	// Slots are released: a later request passes.
-	resp = post(t, srv.URL, "text/plain", "", nil)
-	if resp.StatusCode == http.StatusTooManyRequests {
-		t.Errorf("after release: 429")
-	}
-}
-
 func TestLimitsValidate(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Limits.MaxLabelsPerSeries = -1

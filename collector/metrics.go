@@ -45,7 +45,7 @@ func NewOTLPMetricsHandler(logger *slog.Logger, reg prometheus.Registerer, app s
 		func() config.Config { return promCfg },
 		remote.OTLPOptions{ConvertDelta: true, LookbackDelta: 5 * time.Minute})
 	h := &otlpMetrics{prom: prom, maxBody: cfg.MaxBodyBytes, limits: cfg.Limits, promoted: promoted}
-	return newGate(cfg.Limits).wrap("otlp metrics", limitBody(h, cfg.MaxBodyBytes))
+	return limitBody(h, cfg.MaxBodyBytes)
 }
 
 // otlpMetrics decodes the body itself, so that a malformed request gets a

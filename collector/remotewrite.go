@@ -49,7 +49,7 @@ func NewRemoteWriteHandler(logger *slog.Logger, reg prometheus.Registerer, app s
 		remoteapi.MessageTypes{remoteapi.WriteV1MessageType, remoteapi.WriteV2MessageType},
 		false, false, false)
 	h := &remoteWrite{prom: prom, app: app, limits: cfg.Limits, maxBody: cfg.MaxBodyBytes, logger: logger}
-	return newGate(cfg.Limits).wrap("remote write", limitBody(h, cfg.MaxBodyBytes))
+	return limitBody(h, cfg.MaxBodyBytes)
 }
 
 type remoteWrite struct {

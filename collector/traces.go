@@ -14,7 +14,7 @@ import (
 // RED series would break a per-series limit is one of those.
 func NewOTLPTracesHandler(logger *slog.Logger, sm *SpanMetrics, cfg Config) http.Handler {
 	logger = logger.With("receiver", "otlp_traces")
-	return newGate(cfg.Limits).wrap("otlp traces", limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := ptraceotlp.NewExportRequest()
 		_, mediaType, ok := decodeOTLP(w, r, cfg.MaxBodyBytes, "otlp traces", req)
 		if !ok {
@@ -38,5 +38,5 @@ func NewOTLPTracesHandler(logger *slog.Logger, sm *SpanMetrics, cfg Config) http
 			}
 			return resp.MarshalProto()
 		})
-	}), cfg.MaxBodyBytes))
+	}), cfg.MaxBodyBytes)
 }
