@@ -68,6 +68,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	reg.MustRegister(spans.Collectors()...)
 	hooks, err := webhook.New(cfg.Webhook, nil, logger.With("component", "webhook"))
 	if err != nil {
 		_ = st.Close()
