@@ -19,7 +19,7 @@ const idPlaceholder = "{id}"
 // ? or a # are returned as they are, without allocating.
 func normalizeSpanName(name string) string {
 	s := stripQuery(name)
-	if strings.IndexAny(s, "0123456789") < 0 {
+	if !strings.ContainsAny(s, "0123456789") {
 		return s
 	}
 	var out []byte // nil until a token changes
@@ -55,7 +55,7 @@ func normalizeSpanName(name string) string {
 // stripQuery drops the query string and fragment of the paths and URLs in
 // a span name.
 func stripQuery(s string) string {
-	if strings.IndexAny(s, "?#") < 0 {
+	if !strings.ContainsAny(s, "?#") {
 		return s
 	}
 	words := strings.Split(s, " ")
@@ -81,7 +81,7 @@ func normalizeToken(tok string) (string, bool) {
 	if isUUID(tok) || isID(tok) {
 		return idPlaceholder, true
 	}
-	if strings.IndexAny(tok, "-_") < 0 {
+	if !strings.ContainsAny(tok, "-_") {
 		return tok, false
 	}
 	var b strings.Builder
