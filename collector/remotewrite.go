@@ -21,8 +21,6 @@ import (
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote"
-
-	"github.com/augurhq/augur/collector/store"
 )
 
 // maxAheadTime is how far in the future a remote-written sample may be, as
@@ -227,7 +225,7 @@ func (h *remoteWrite) writeV1(ctx context.Context, req *prompb.WriteRequest) (st
 			}
 			r, err := add()
 			if err != nil {
-				if errors.As(err, new(*store.SeriesLimitError)) {
+				if isSeriesLimit(err) {
 					return errSeriesRefused{err}
 				}
 				if isSoftAppendError(err) {
