@@ -53,7 +53,33 @@ type SpanMetricsConfig struct {
 	// BufferSpans is how many of the slowest and of the latest failed spans
 	// are kept per service and version for drill-down; 0 keeps none.
 	BufferSpans int `yaml:"buffer_spans" json:"buffer_spans"`
+	// NormalizeSpanNames replaces the parts of span names that are
+	// obviously identifiers (decimal numbers, UUIDs, long hex, long mixed
+	// letters and digits) with {id} before spans are grouped, and drops
+	// query strings from paths: GET /users/12345 becomes GET /users/{id}.
+	NormalizeSpanNames bool `yaml:"normalize_span_names" json:"normalize_span_names"`
+	// MaxSpanNamesPerService bounds the distinct span names of one service
+	// (service.namespace and service.name) and span kind; each costs about
+	// 70 series per resource. Spans of further names are counted under
+	// span_name="_overflow" of their resource and kind, so request and
+	// error totals stay right. 0 is no bound.
+	MaxSpanNamesPerService int `yaml:"max_span_names_per_service" json:"max_span_names_per_service"`
+	// MaxNewGroupsPerRequest bounds the new series groups (resource, span
+	// name and kind) one request may open; the most frequent names of a
+	// request are admitted first, spans of the rest go to _overflow as
+	// above. 0 is no bound.
+	MaxNewGroupsPerRequest int `yaml:"max_new_groups_per_request" json:"max_new_groups_per_request"`
+	// IdleTimeout is how long a series group's state is kept without a
+	// span; a later span starts its counters again from zero, which
+	// PromQL's rate() and increase() take as a counter reset. Longer than
+	// the resolution, shorter than the store's head compaction (about
+	// 2 h). 0 keeps state forever.
+	IdleTimeout time.Duration `yaml:"idle_timeout" json:"idle_timeout"`
 }
+
+// OverflowSpanName is the span_name of the series that count the spans of
+// names over MaxSpanNamesPerService or MaxNewGroupsPerRequest.
+const OverflowSpanName = "_overflow"
 
 // DefaultConfig returns the receiver defaults.
 func DefaultConfig() Config {
@@ -61,14 +87,18 @@ func DefaultConfig() Config {
 		MaxBodyBytes:       32 << 20,
 		ResourceAttributes: []string{"service.name", "service.version", "service.namespace", "deployment.environment", "deployment.environment.name", "k8s.*"},
 		SpanMetrics: SpanMetricsConfig{
-			Resolution:          5 * time.Second,
-			ClassicBuckets:      true,
-			Buckets:             DefaultDurationBuckets(),
-			NativeHistogram:     true,
-			NativeSchema:        3,
-			NativeZeroThreshold: 1e-6,
-			Exemplars:           true,
-			BufferSpans:         50,
+			Resolution:             5 * time.Second,
+			ClassicBuckets:         true,
+			Buckets:                DefaultDurationBuckets(),
+			NativeHistogram:        true,
+			NativeSchema:           3,
+			NativeZeroThreshold:    1e-6,
+			Exemplars:              true,
+			BufferSpans:            50,
+			NormalizeSpanNames:     true,
+			MaxSpanNamesPerService: 1000,
+			MaxNewGroupsPerRequest: 1000,
+			IdleTimeout:            15 * time.Minute,
 		},
 		Limits: DefaultLimits(),
 	}
@@ -119,6 +149,15 @@ func (c Config) Validate() error {
 	}
 	if sm.BufferSpans < 0 {
 		errs = append(errs, fmt.Errorf("collector.span_metrics.buffer_spans: must not be negative, got %d", sm.BufferSpans))
+	}
+	if sm.MaxSpanNamesPerService < 0 {
+		errs = append(errs, fmt.Errorf("collector.span_metrics.max_span_names_per_service: must not be negative (0 is no bound), got %d", sm.MaxSpanNamesPerService))
+	}
+	if sm.MaxNewGroupsPerRequest < 0 {
+		errs = append(errs, fmt.Errorf("collector.span_metrics.max_new_groups_per_request: must not be negative (0 is no bound), got %d", sm.MaxNewGroupsPerRequest))
+	}
+	if sm.IdleTimeout < 0 || (sm.IdleTimeout > 0 && sm.IdleTimeout <= sm.Resolution) {
+		errs = append(errs, fmt.Errorf("collector.span_metrics.idle_timeout: must be longer than the resolution (%s), or 0 to keep state forever, got %s", sm.Resolution, sm.IdleTimeout))
 	}
 	for i := 1; i < len(c.SpanMetrics.Buckets); i++ {
 		if !(c.SpanMetrics.Buckets[i] > c.SpanMetrics.Buckets[i-1]) {

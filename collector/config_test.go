@@ -33,6 +33,13 @@ func TestConfigValidate(t *testing.T) {
 		{name: "schema too fine", modify: func(c *Config) { c.SpanMetrics.NativeSchema = 9 }, want: []string{"collector.span_metrics.native_schema: want -4 to 8, got 9"}},
 		{name: "negative zero threshold", modify: func(c *Config) { c.SpanMetrics.NativeZeroThreshold = -1 }, want: []string{"collector.span_metrics.native_zero_threshold"}},
 		{name: "negative buffer", modify: func(c *Config) { c.SpanMetrics.BufferSpans = -1 }, want: []string{"collector.span_metrics.buffer_spans"}},
+		{name: "no span limits, state kept", modify: func(c *Config) {
+			c.SpanMetrics.MaxSpanNamesPerService, c.SpanMetrics.MaxNewGroupsPerRequest, c.SpanMetrics.IdleTimeout = 0, 0, 0
+		}},
+		{name: "negative span limits", modify: func(c *Config) {
+			c.SpanMetrics.MaxSpanNamesPerService, c.SpanMetrics.MaxNewGroupsPerRequest = -1, -2
+		}, want: []string{"collector.span_metrics.max_span_names_per_service", "collector.span_metrics.max_new_groups_per_request", "got -2"}},
+		{name: "idle timeout within the resolution", modify: func(c *Config) { c.SpanMetrics.IdleTimeout = c.SpanMetrics.Resolution }, want: []string{"collector.span_metrics.idle_timeout", "longer than the resolution"}},
 		{name: "prefix wildcard", modify: func(c *Config) { c.ResourceAttributes = []string{"service.name", "cloud.*"} }},
 		{name: "inner wildcard", modify: func(c *Config) { c.ResourceAttributes = []string{"k8s.*.name", "*"} }, want: []string{"collector.resource_attributes[0]", "collector.resource_attributes[1]", "a wildcard must be a prefix"}},
 	}

@@ -8,6 +8,11 @@
 // A malformed body is answered 400 with a message naming the problem; nothing
 // already accepted is affected.
 //
+// A Limiter bounds the ingest requests served at once across all receivers,
+// HTTP (Limiter.Wrap) and gRPC (otlpgrpc.Limit); a request takes its slot
+// only once its body is read. The store's active series limit refuses new
+// series alone (see LimitsConfig.MaxActiveSeries).
+//
 // collector may import collector/store and Prometheus' storage interfaces; it
 // must not import analysis, judges, web or alerting.
 package collector

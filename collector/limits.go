@@ -3,8 +3,6 @@ package collector
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -13,11 +11,11 @@ import (
 // LimitsConfig bounds what one request and the store as a whole may take.
 // Zero disables a limit.
 //
-// Per-series limits (labels per series, label name and value length) reject
-// only the offending series, span or data point; the rest of the batch is
-// stored. The per-request series limit rejects the whole request with 400.
-// Active series and concurrent requests are checked before the body is read:
-// over either, every ingest endpoint answers 429 with Retry-After.
+// Per-series limits (labels per series, label name and value length, and
+// the store's active series) reject only the offending series, span or data
+// point; the rest of the batch is stored. The per-request series limit
+// rejects the whole request with 400. Over the concurrent requests limit,
+// shared by all ingest endpoints, a request is refused for overload.
 type LimitsConfig struct {
 	// MaxSeriesPerRequest bounds the series (remote write) or data points
 	// (OTLP metrics) in one request.
@@ -28,14 +26,24 @@ type LimitsConfig struct {
 	MaxLabelNameLength int `yaml:"max_label_name_length" json:"max_label_name_length"`
 	// MaxLabelValueLength bounds a label value, in bytes.
 	MaxLabelValueLength int `yaml:"max_label_value_length" json:"max_label_value_length"`
-	// MaxActiveSeries bounds the series in the store's in-memory head. At or
-	// over it, ingest answers 429 until head compaction drops idle series.
+	// MaxActiveSeries bounds the series in the store's in-memory head, the
+	// unit of its memory. The store enforces it as series are created
+	// (store.LimitActiveSeries): at the limit, samples of existing series
+	// are stored as usual and only samples that would create a series are
+	// refused, each as a bad sample (400 on remote write, a partial success
+	// on OTLP) naming the limit. Head compaction drops series idle for
+	// about two hours, which makes room again.
 	MaxActiveSeries int64 `yaml:"max_active_series" json:"max_active_series"`
-	// MaxConcurrentRequests bounds the requests one ingest endpoint serves
-	// at once; more are answered 429 at once rather than queued.
+	// MaxConcurrentRequests bounds the ingest requests served at once,
+	// shared by every ingest endpoint, HTTP and gRPC (OTLP metrics, traces
+	// and logs, Loki push, remote write, Jaeger PostSpans; see Limiter).
+	// More are refused at once rather than queued: 429 with Retry-After
+	// over HTTP, RESOURCE_EXHAUSTED with a retry delay over gRPC. A request
+	// takes its slot once its body is read, so slow senders hold none.
 	MaxConcurrentRequests int `yaml:"max_concurrent_requests" json:"max_concurrent_requests"`
-	// RetryAfter is the Retry-After of a 429 answer, rounded to whole
-	// seconds, at least 1.
+	// RetryAfter is the retry delay of a refusal for overload: the
+	// Retry-After of a 429, rounded to whole seconds, at least 1, and the
+	// RetryInfo of a gRPC RESOURCE_EXHAUSTED.
 	RetryAfter time.Duration `yaml:"retry_after" json:"retry_after"`
 }
 
@@ -103,59 +111,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// ActiveSeriesCounter is a store that knows how many series its in-memory
-// head holds (collector/store.Store does).
-type ActiveSeriesCounter interface {
-	ActiveSeries() uint64
-}
-
-// gate sheds load before a request is read: too many active series in the
-// store, or too many requests in flight on this endpoint.
-type gate struct {
-	sem        chan struct{}
-	active     ActiveSeriesCounter
-	maxActive  uint64
-	retryAfter string
-}
-
-// newGate returns the gate for one endpoint storing into target, which is
-// asked for its active series when it is an ActiveSeriesCounter.
-func newGate(target any, l LimitsConfig) *gate {
-	g := &gate{retryAfter: strconv.Itoa(max(1, int(l.RetryAfter.Round(time.Second)/time.Second)))}
-	if l.MaxConcurrentRequests > 0 {
-		g.sem = make(chan struct{}, l.MaxConcurrentRequests)
-	}
-	if c, ok := target.(ActiveSeriesCounter); ok && l.MaxActiveSeries > 0 {
-		g.active, g.maxActive = c, uint64(l.MaxActiveSeries)
-	}
-	return g
-}
-
-// wrap answers 429 with Retry-After instead of calling h when over a limit.
-func (g *gate) wrap(signal string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if g.active != nil {
-			if n := g.active.ActiveSeries(); n >= g.maxActive {
-				g.tooMany(w, fmt.Sprintf("%s: %d active series, at or over the limit of %d; retry later", signal, n, g.maxActive))
-				return
-			}
-		}
-		if g.sem != nil {
-			select {
-			case g.sem <- struct{}{}:
-				defer func() { <-g.sem }()
-			default:
-				g.tooMany(w, fmt.Sprintf("%s: overloaded, %d requests in flight; retry later", signal, cap(g.sem)))
-				return
-			}
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-func (g *gate) tooMany(w http.ResponseWriter, msg string) {
-	w.Header().Set("Retry-After", g.retryAfter)
-	http.Error(w, msg, http.StatusTooManyRequests)
 }

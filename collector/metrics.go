@@ -33,17 +33,19 @@ import (
 // labels would break a per-series limit is dropped and counted in the OTLP
 // partial success, the rest are stored. The label count is estimated before
 // translation as __name__, the data point's attributes, the promoted
-// resource attributes present, job and instance, and le or quantile.
+// resource attributes present, job and instance, and le or quantile. A data
+// point whose series the store will not create at its active series limit
+// is counted in the partial success too; the rest of the request is stored.
 func NewOTLPMetricsHandler(logger *slog.Logger, reg prometheus.Registerer, app storage.AppendableV2, cfg Config) http.Handler {
 	promCfg := config.DefaultConfig
 	promCfg.OTLPConfig = config.DefaultOTLPConfig
 	promoted := promotedResourceAttributes(cfg.ResourceAttributes)
 	promCfg.OTLPConfig.PromoteResourceAttributes = promoted
-	prom := remote.NewOTLPWriteHandler(logger.With("receiver", "otlp_metrics"), reg, app,
+	prom := remote.NewOTLPWriteHandler(logger.With("receiver", "otlp_metrics"), reg, refusingAppendable{app},
 		func() config.Config { return promCfg },
 		remote.OTLPOptions{ConvertDelta: true, LookbackDelta: 5 * time.Minute})
 	h := &otlpMetrics{prom: prom, maxBody: cfg.MaxBodyBytes, limits: cfg.Limits, promoted: promoted}
-	return newGate(app, cfg.Limits).wrap("otlp metrics", limitBody(h, cfg.MaxBodyBytes))
+	return limitBody(h, cfg.MaxBodyBytes)
 }
 
 // otlpMetrics decodes the body itself, so that a malformed request gets a
@@ -78,7 +80,8 @@ func (h *otlpMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		body, innerType = b, contentTypeProtobuf
 	}
-	inner := r.Clone(r.Context())
+	refused := &seriesRefusals{}
+	inner := r.Clone(withSeriesRefusals(r.Context(), refused))
 	inner.Body = io.NopCloser(bytes.NewReader(body))
 	inner.ContentLength = int64(len(body))
 	inner.Header.Del("Content-Encoding")
@@ -88,6 +91,9 @@ func (h *otlpMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.code != http.StatusOK {
 		http.Error(w, "otlp metrics: "+strings.TrimSpace(rec.body.String()), rec.code)
 		return
+	}
+	if refused.n > 0 {
+		rj.add(0, refused.n, refused.first)
 	}
 	resp := pmetricotlp.NewExportResponse()
 	if rj.any() {

@@ -47,7 +47,7 @@ func NewRemoteWriteHandler(logger *slog.Logger, reg prometheus.Registerer, app s
 		remoteapi.MessageTypes{remoteapi.WriteV1MessageType, remoteapi.WriteV2MessageType},
 		false, false, false)
 	h := &remoteWrite{prom: prom, app: app, limits: cfg.Limits, maxBody: cfg.MaxBodyBytes, logger: logger}
-	return newGate(app, cfg.Limits).wrap("remote write", limitBody(h, cfg.MaxBodyBytes))
+	return limitBody(h, cfg.MaxBodyBytes)
 }
 
 type remoteWrite struct {
@@ -213,15 +213,21 @@ func (h *remoteWrite) writeV1(ctx context.Context, req *prompb.WriteRequest) (st
 		refuse := func(t int64, err error) {
 			rj.add(0, 1, fmt.Sprintf("%s at %d: %v", seriesName(ls), t, err))
 		}
+		done := 0 // samples and histograms tried
 		// put appends one sample or histogram; a refused one is recorded
-		// and skipped, a storage failure aborts the whole request.
+		// and skipped, a storage failure aborts the whole request. A
+		// series the store will not create refuses the series as a whole.
 		put := func(t int64, add func() (storage.SeriesRef, error)) error {
+			done++
 			if t > maxT {
 				refuse(t, fmt.Errorf("%w: timestamp is too far in the future", storage.ErrOutOfBounds))
 				return nil
 			}
 			r, err := add()
 			if err != nil {
+				if isSeriesLimit(err) {
+					return errSeriesRefused{err}
+				}
 				if isSoftAppendError(err) {
 					refuse(t, err)
 					return nil
@@ -232,23 +238,33 @@ func (h *remoteWrite) writeV1(ctx context.Context, req *prompb.WriteRequest) (st
 			stored++
 			return nil
 		}
-		for _, s := range ts.Samples {
-			if err := put(s.Timestamp, func() (storage.SeriesRef, error) { return app.Append(ref, ls, s.Timestamp, s.Value) }); err != nil {
-				_ = app.Rollback()
-				return 0, rejects{}, err
-			}
-		}
-		for _, hp := range ts.Histograms {
-			err := put(hp.Timestamp, func() (storage.SeriesRef, error) {
-				if hp.IsFloatHistogram() {
-					return app.AppendHistogram(ref, ls, hp.Timestamp, nil, hp.ToFloatHistogram())
+		err := func() error {
+			for _, s := range ts.Samples {
+				if err := put(s.Timestamp, func() (storage.SeriesRef, error) { return app.Append(ref, ls, s.Timestamp, s.Value) }); err != nil {
+					return err
 				}
-				return app.AppendHistogram(ref, ls, hp.Timestamp, hp.ToIntHistogram(), nil)
-			})
-			if err != nil {
-				_ = app.Rollback()
-				return 0, rejects{}, err
 			}
+			for _, hp := range ts.Histograms {
+				err := put(hp.Timestamp, func() (storage.SeriesRef, error) {
+					if hp.IsFloatHistogram() {
+						return app.AppendHistogram(ref, ls, hp.Timestamp, nil, hp.ToFloatHistogram())
+					}
+					return app.AppendHistogram(ref, ls, hp.Timestamp, hp.ToIntHistogram(), nil)
+				})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		}()
+		var refused errSeriesRefused
+		switch {
+		case errors.As(err, &refused):
+			rj.add(1, n-done+1, fmt.Sprintf("%s: %v", seriesName(ls), refused.err))
+			continue
+		case err != nil:
+			_ = app.Rollback()
+			return 0, rejects{}, err
 		}
 		if ref == 0 {
 			continue
@@ -266,6 +282,11 @@ func (h *remoteWrite) writeV1(ctx context.Context, req *prompb.WriteRequest) (st
 	}
 	return stored, rj, nil
 }
+
+// errSeriesRefused carries the store's refusal to create a series.
+type errSeriesRefused struct{ err error }
+
+func (e errSeriesRefused) Error() string { return e.err.Error() }
 
 // decodeWriteV2 decodes a decompressed remote-write 2.0 body.
 func decodeWriteV2(body []byte) (*writev2.Request, error) {

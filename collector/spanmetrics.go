@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/otlptranslator"
@@ -39,6 +40,13 @@ const (
 // cumulative per series and written at most once per resolution step per
 // batch; a span that ends before the last written sample of its series is
 // counted in the next sample.
+//
+// Span names are bounded before they become series (see spanname.go and
+// spanlimits.go): identifiers in names become {id}, a service and kind
+// have at most max_span_names_per_service names and a request opens at
+// most max_new_groups_per_request groups, spans past either being counted
+// under span_name="_overflow"; a group's state is dropped after
+// idle_timeout without spans.
 type SpanMetrics struct {
 	app      storage.Appendable
 	cfg      SpanMetricsConfig
@@ -49,8 +57,10 @@ type SpanMetrics struct {
 	names    sync.Map // resource attribute name → label name, for prefixes
 	logger   *slog.Logger
 	buffer   *spanBuffer
+	now      func() time.Time
 	mu       sync.Mutex
 	series   map[groupKey]*redState
+	card     spanLimits // span name bounds and idle state
 }
 
 type attrLabel struct{ attr, label string }
@@ -80,9 +90,11 @@ type redState struct {
 	sum      float64
 	buckets  []float64 // classic, per bound, not cumulative; last is +Inf
 	native   nativeCounts
-	written  int   // samples written, for the native counter reset hint
-	lastT    int64 // last sample
-	lastExT  int64 // last exemplar
+	written  int         // samples written, for the native counter reset hint
+	lastT    int64       // last sample
+	lastExT  int64       // last exemplar
+	seen     time.Time   // last batch with spans of the group
+	svc      serviceKind // what max_span_names_per_service counts the name under
 }
 
 func (st *redState) clone() redState {
@@ -111,9 +123,11 @@ const (
 )
 
 // ConsumeResult says how many spans were stored and why others were not.
+// Folded spans are stored under span_name="_overflow" (and counted in
+// Accepted); Reason says so too.
 type ConsumeResult struct {
-	Accepted, Rejected int
-	Reason             string
+	Accepted, Rejected, Folded int
+	Reason                     string
 }
 
 // NewSpanMetrics returns a span → RED derivation appending into app.
@@ -126,7 +140,8 @@ func NewSpanMetrics(logger *slog.Logger, app storage.Appendable, cfg Config) (*S
 	//lint:ignore SA1019 kept until Prometheus' OTLP default drops it too.
 	namer := otlptranslator.LabelNamer{UnderscoreLabelSanitization: true, PreserveMultipleUnderscores: true}
 	sm := &SpanMetrics{app: app, cfg: cfg.SpanMetrics, limits: cfg.Limits, namer: namer, logger: logger,
-		series: map[groupKey]*redState{}, buffer: newSpanBuffer(cfg.SpanMetrics.BufferSpans)}
+		series: map[groupKey]*redState{}, buffer: newSpanBuffer(cfg.SpanMetrics.BufferSpans), now: time.Now}
+	sm.card = newSpanLimits(sm)
 	for _, a := range cfg.ResourceAttributes {
 		if p, ok := strings.CutSuffix(a, "*"); ok {
 			sm.prefixes = append(sm.prefixes, p)
@@ -233,15 +248,19 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 					reject(1, fmt.Sprintf("span %q (trace %s): end time %d before start %d or missing", truncate(sp.Name(), 64), sp.TraceID(), end, start))
 					continue
 				}
+				name := sp.Name()
+				if s.cfg.NormalizeSpanNames {
+					name = normalizeSpanName(name)
+				}
 				err := resErr
 				if err == nil {
-					err = s.limits.checkLabel("span_name", sp.Name())
+					err = s.limits.checkLabel("span_name", name)
 				}
 				if err != nil {
 					reject(1, fmt.Sprintf("span %q (trace %s): %v", truncate(sp.Name(), 64), sp.TraceID(), err))
 					continue
 				}
-				key := groupKey{res: resKey, name: sp.Name(), kind: sp.Kind()}
+				key := groupKey{res: resKey, name: name, kind: sp.Kind()}
 				g := groups[key]
 				if g == nil {
 					g = &group{res: resLabels}
@@ -264,27 +283,28 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
+	s.evictIdle(now)
+	keys, folded := s.admit(groups)
 	app := s.app.Appender(ctx)
-	keys := make([]groupKey, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(a, b int) bool { return keys[a].less(keys[b]) })
 	var undo []func() // restores the series state if the commit fails
 	for _, key := range keys {
 		g := groups[key]
 		st := s.series[key]
 		fresh := st == nil
 		if fresh {
-			st = &redState{ser: s.newSeries(g.res, key), buckets: make([]float64, len(s.cfg.Buckets)+1), lastT: math.MinInt64, lastExT: math.MinInt64}
+			st = &redState{ser: s.newSeries(g.res, key), buckets: make([]float64, len(s.cfg.Buckets)+1), lastT: math.MinInt64, lastExT: math.MinInt64,
+				svc: serviceKindOf(g.res, key.kind)}
 		} else {
 			prev := st.clone()
 			undo = append(undo, func() { *st = prev })
 		}
+		st.seen = now
 		n, err := s.appendGroup(app, st, g.obs, fresh)
 		if n > 0 && fresh {
 			s.series[key] = st
-			undo = append(undo, func() { delete(s.series, key) })
+			s.card.addName(st.svc, key.name)
+			undo = append(undo, func() { delete(s.series, key); s.card.dropName(st.svc, key.name) })
 		}
 		res.Accepted += n
 		if err != nil {
@@ -297,9 +317,16 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 		}
 		return ConsumeResult{Rejected: res.Accepted + res.Rejected}, fmt.Errorf("commit span metrics: %w", err)
 	}
+	s.folded(folded, now)
+	res.Folded = folded.total()
+	var msgs []string
 	if len(reasons) > 0 {
-		res.Reason = fmt.Sprintf("%d spans rejected: %s", res.Rejected, joinReasons(reasons))
+		msgs = append(msgs, fmt.Sprintf("%d spans rejected: %s", res.Rejected, joinReasons(reasons)))
 	}
+	if res.Folded > 0 {
+		msgs = append(msgs, folded.String())
+	}
+	res.Reason = strings.Join(msgs, "; ")
 	return res, nil
 }
 

@@ -11,10 +11,12 @@ import (
 // (POST /v1/traces; protobuf or JSON, optionally gzip). Spans feed sm, which
 // turns them into RED series. When some spans are rejected the answer is
 // 200 with an OTLP partial success naming how many and why; a span whose
-// RED series would break a per-series limit is one of those.
+// RED series would break a per-series limit is one of those. Spans whose
+// names pass a span name limit are stored under span_name="_overflow" and
+// named in a partial success with rejected_spans 0 (a warning).
 func NewOTLPTracesHandler(logger *slog.Logger, sm *SpanMetrics, cfg Config) http.Handler {
 	logger = logger.With("receiver", "otlp_traces")
-	return newGate(sm.app, cfg.Limits).wrap("otlp traces", limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := ptraceotlp.NewExportRequest()
 		_, mediaType, ok := decodeOTLP(w, r, cfg.MaxBodyBytes, "otlp traces", req)
 		if !ok {
@@ -29,6 +31,10 @@ func NewOTLPTracesHandler(logger *slog.Logger, sm *SpanMetrics, cfg Config) http
 		resp := ptraceotlp.NewExportResponse()
 		if res.Rejected > 0 {
 			logger.Warn("spans rejected", "rejected", res.Rejected, "reason", res.Reason)
+		}
+		if res.Rejected > 0 || res.Reason != "" {
+			// rejected_spans 0 with a message is OTLP's warning: spans
+			// counted under _overflow are stored, not lost.
 			resp.PartialSuccess().SetRejectedSpans(int64(res.Rejected))
 			resp.PartialSuccess().SetErrorMessage(res.Reason)
 		}
@@ -38,5 +44,5 @@ func NewOTLPTracesHandler(logger *slog.Logger, sm *SpanMetrics, cfg Config) http
 			}
 			return resp.MarshalProto()
 		})
-	}), cfg.MaxBodyBytes))
+	}), cfg.MaxBodyBytes)
 }

@@ -88,7 +88,7 @@ func postSpans(ctx context.Context, logger *slog.Logger, consumer otlpgrpc.Trace
 		logger.Error("consuming spans failed", "spans", td.SpanCount(), "err", err)
 		return nil, otlpgrpc.ErrorStatus(signal, err)
 	}
-	if rejected > 0 || msg != "" {
+	if rejected > 0 {
 		logger.Warn("spans rejected", "rejected", rejected, "of", total, "reason", msg)
 	}
 	return nil, nil

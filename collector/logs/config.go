@@ -29,6 +29,12 @@ type Config struct {
 	// ExamplesPerPattern bounds the ring of recent example lines (and their
 	// trace IDs) kept per pattern and service version.
 	ExamplesPerPattern int `yaml:"examples_per_pattern" json:"examples_per_pattern"`
+	// IdleTimeout is how long a series' counter state is kept without a
+	// record; a later record starts the counter again from zero, which
+	// PromQL's rate() and increase() take as a counter reset. Longer than
+	// the resolution, shorter than the store's head compaction (about
+	// 2 h). 0 keeps state forever.
+	IdleTimeout time.Duration `yaml:"idle_timeout" json:"idle_timeout"`
 }
 
 // LabelMapping names the stream labels a series label is taken from.
@@ -72,6 +78,7 @@ func DefaultConfig() Config {
 			MaxChildren:         100,
 		},
 		ExamplesPerPattern: 10,
+		IdleTimeout:        15 * time.Minute,
 	}
 }
 
@@ -129,6 +136,9 @@ func (c Config) Validate() error {
 	}
 	if d.MaxChildren < 2 {
 		errs = append(errs, fmt.Errorf("logs.drain.max_children: must be at least 2, got %d", d.MaxChildren))
+	}
+	if c.IdleTimeout < 0 || (c.IdleTimeout > 0 && c.IdleTimeout <= c.Resolution) {
+		errs = append(errs, fmt.Errorf("logs.idle_timeout: must be longer than the resolution (%s), or 0 to keep state forever, got %s", c.Resolution, c.IdleTimeout))
 	}
 	if c.ExamplesPerPattern < 0 {
 		errs = append(errs, fmt.Errorf("logs.examples_per_pattern: must not be negative, got %d", c.ExamplesPerPattern))

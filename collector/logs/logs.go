@@ -61,14 +61,17 @@ type Logs struct {
 	drain  *Drain
 	attrs  []attrLabel
 
+	now    func() time.Time
 	mu     sync.Mutex
 	series map[string]*counterState
+	swept  time.Time // last look for idle series
 }
 
 type counterState struct {
 	base  labels.Labels
 	v     float64
 	lastT int64
+	seen  time.Time // last batch with records of the series
 }
 
 // New returns a log derivation appending into app.
@@ -87,6 +90,7 @@ func New(logger *slog.Logger, app storage.Appendable, cfg Config) (*Logs, error)
 		logger: logger,
 		drain:  NewDrain(cfg.Drain, cfg.ExamplesPerPattern),
 		series: map[string]*counterState{},
+		now:    time.Now,
 	}, nil
 }
 
@@ -184,6 +188,8 @@ func (l *Logs) Consume(ctx context.Context, records []Record) (ConsumeResult, er
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now()
+	l.evictIdle(now)
 	app := l.app.Appender(ctx)
 	stored := make([]int, len(records)) // series of the record stored: 0, 1 or 2
 	var undo []func()
@@ -200,6 +206,7 @@ func (l *Logs) Consume(ctx context.Context, records []Record) (ConsumeResult, er
 				prev := *st
 				undo = append(undo, func() { *st = prev })
 			}
+			st.seen = now
 			n, err := l.appendGroup(app, st, times(g.recs), fresh)
 			if n > 0 && fresh {
 				l.series[key] = st

@@ -269,8 +269,9 @@ func TestConfigValidate(t *testing.T) {
 	cfg.Drain.SimilarityThreshold = 1.5
 	cfg.Drain.Depth = 2
 	cfg.LokiLabels = append(cfg.LokiLabels, LabelMapping{Label: "severity", From: []string{"x"}}, LabelMapping{Label: "bad-name"})
+	cfg.IdleTimeout = cfg.Resolution
 	err := cfg.Validate()
-	for _, want := range []string{"logs.max_line_bytes", "logs.drain.similarity_threshold", "logs.drain.depth", `logs.loki_labels[3].label: "severity" is reserved`, `logs.loki_labels[4].label: "bad-name"`, "logs.loki_labels[4].from"} {
+	for _, want := range []string{"logs.idle_timeout: must be longer than the resolution", "logs.max_line_bytes", "logs.drain.similarity_threshold", "logs.drain.depth", `logs.loki_labels[3].label: "severity" is reserved`, `logs.loki_labels[4].label: "bad-name"`, "logs.loki_labels[4].from"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want it to name %s", err, want)
 		}

@@ -16,6 +16,11 @@
 // InvalidArgument instead of Internal. Method names and messages are the
 // OTLP ones, so any OTLP/gRPC client works unchanged.
 //
+// Limit is a unary interceptor sharing a concurrency limit (collector.Limiter)
+// with the HTTP receivers: a call over it is answered RESOURCE_EXHAUSTED with
+// a RetryInfo. The server bounds handshakes and enforces keepalive as its
+// Config says.
+//
 // Adapters connect the receiver to augur's existing pipelines: spans to
 // collector.SpanMetrics, metrics to the OTLP/HTTP metrics handler (see
 // HTTPMetrics for why that goes through an in-process HTTP request).

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/grpc"
 	_ "google.golang.org/grpc/encoding/gzip" // registers the gzip decompressor OTLP clients use
+	"google.golang.org/grpc/keepalive"
 )
 
 // TracesConsumer takes a decoded batch of spans. rejected counts spans it
@@ -47,7 +48,7 @@ func New(logger *slog.Logger, cfg Config, traces TracesConsumer, metrics Metrics
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	opts := append([]grpc.ServerOption{grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes)}, extra...)
+	opts := append(serverOptions(cfg), extra...)
 	s := &Server{cfg: cfg, logger: logger, grpc: grpc.NewServer(opts...)}
 	if traces != nil {
 		registerTraces(s.grpc, logger.With("receiver", "otlp_grpc_traces"), traces)
@@ -59,6 +60,21 @@ func New(logger *slog.Logger, cfg Config, traces TracesConsumer, metrics Metrics
 		registerLogs(s.grpc, logger.With("receiver", "otlp_grpc_logs"), logs)
 	}
 	return s, nil
+}
+
+// serverOptions are the options cfg asks for.
+func serverOptions(cfg Config) []grpc.ServerOption {
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: cfg.KeepaliveTime, Timeout: cfg.KeepaliveTimeout}),
+	}
+	if cfg.ConnectionTimeout > 0 {
+		opts = append(opts, grpc.ConnectionTimeout(cfg.ConnectionTimeout))
+	}
+	if cfg.KeepaliveMinTime > 0 {
+		opts = append(opts, grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: cfg.KeepaliveMinTime, PermitWithoutStream: true}))
+	}
+	return opts
 }
 
 // GRPC returns the underlying server, for registering further services

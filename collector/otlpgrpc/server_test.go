@@ -308,6 +308,10 @@ func TestConfigValidate(t *testing.T) {
 		{"no listen", func(c *Config) { c.Listen = "" }, false},
 		{"no port", func(c *Config) { c.Listen = "localhost" }, false},
 		{"zero size", func(c *Config) { c.MaxRecvMsgBytes = 0 }, false},
+		{"gRPC's own timeouts", func(c *Config) {
+			c.ConnectionTimeout, c.KeepaliveTime, c.KeepaliveTimeout, c.KeepaliveMinTime = 0, 0, 0, 0
+		}, true},
+		{"negative keepalive", func(c *Config) { c.KeepaliveTime = -time.Second }, false},
 	}
 	for _, tc := range cases {
 		cfg := DefaultConfig()

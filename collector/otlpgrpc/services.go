@@ -78,8 +78,10 @@ func exportTraces(ctx context.Context, logger *slog.Logger, c TracesConsumer, b 
 			logger.Error("consuming spans failed", "spans", req.Traces().SpanCount(), "err", err)
 			return nil, ErrorStatus(signal, err)
 		}
-		if rejected > 0 || msg != "" {
+		if rejected > 0 {
 			logger.Warn("spans rejected", "rejected", rejected, "reason", msg)
+		}
+		if rejected > 0 || msg != "" {
 			resp.PartialSuccess().SetRejectedSpans(int64(rejected))
 			resp.PartialSuccess().SetErrorMessage(msg)
 		}

@@ -89,6 +89,7 @@ type Store struct {
 	db     *tsdb.DB
 	engine *promql.Engine
 	cfg    Config
+	series *seriesLimiter
 }
 
 // Open opens (or creates) the TSDB in cfg.Dir, replaying its write-ahead log.
@@ -102,10 +103,13 @@ func Open(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Store, e
 	opts.MaxBytes = cfg.RetentionSize
 	opts.EnableExemplarStorage = cfg.MaxExemplars > 0
 	opts.MaxExemplars = cfg.MaxExemplars
+	limiter := newSeriesLimiter(time.Now)
+	opts.SeriesLifecycleCallback = limiter
 	db, err := tsdb.Open(cfg.Dir, logger.With("component", "tsdb"), reg, opts, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open tsdb in %s: %w", cfg.Dir, err)
 	}
+	limiter.head = db.Head().NumSeries
 	engine := promql.NewEngine(promql.EngineOpts{
 		Logger:               logger.With("component", "promql"),
 		Reg:                  reg,
@@ -118,7 +122,7 @@ func Open(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Store, e
 			return time.Minute.Milliseconds()
 		},
 	})
-	return &Store{db: db, engine: engine, cfg: cfg}, nil
+	return &Store{db: db, engine: engine, cfg: cfg, series: limiter}, nil
 }
 
 // Close flushes and closes the TSDB.
@@ -139,6 +143,13 @@ func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 { return s.db
 // since the last head compaction, the unit of memory cost and of the
 // collector's max_active_series limit.
 func (s *Store) ActiveSeries() uint64 { return s.db.Head().NumSeries() }
+
+// LimitActiveSeries bounds the series in the head to n (0 or less: no
+// bound): at the bound, an append that would create a series fails with a
+// SeriesLimitError, while samples of existing series are stored as usual.
+// Head compaction drops series idle for about two hours, which makes room
+// again. Series replayed from the write-ahead log are never refused.
+func (s *Store) LimitActiveSeries(n int64) { s.series.limit.Store(uint64(max(n, 0))) }
 
 // ExemplarQuerier returns a querier over the stored exemplars.
 func (s *Store) ExemplarQuerier(ctx context.Context) (storage.ExemplarQuerier, error) {

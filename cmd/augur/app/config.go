@@ -25,7 +25,10 @@ import (
 // and nowhere else.
 type Config struct {
 	// Listen is the HTTP listen address.
-	Listen    string           `yaml:"listen"`
+	Listen string `yaml:"listen"`
+	// HTTP bounds the HTTP listener's clients (header and body read
+	// timeouts, idle connections, header size).
+	HTTP      HTTPConfig       `yaml:"http"`
 	Store     store.Config     `yaml:"store"`
 	Collector collector.Config `yaml:"collector"`
 	Logs      logs.Config      `yaml:"logs"`
@@ -106,6 +109,7 @@ type LogConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Listen:    "127.0.0.1:8080",
+		HTTP:      defaultHTTP(),
 		Store:     store.DefaultConfig(),
 		Collector: collector.DefaultConfig(),
 		Logs:      logs.DefaultConfig(),
@@ -145,7 +149,7 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.Listen) == "" {
 		errs = append(errs, errors.New("listen: must not be empty"))
 	}
-	errs = append(errs, c.Store.Validate(), c.Collector.Validate(), c.Logs.Validate(), c.Webhook.Validate())
+	errs = append(errs, c.HTTP.validate(), c.Store.Validate(), c.Collector.Validate(), c.Logs.Validate(), c.Webhook.Validate())
 	if c.OTLPGRPC.Listen != "" {
 		errs = append(errs, c.OTLPGRPC.ValidateAs("otlp_grpc"))
 	}

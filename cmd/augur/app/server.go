@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
 
 	"github.com/augurhq/augur/alerting/webhook"
 	"github.com/augurhq/augur/analysis"
@@ -39,6 +40,7 @@ type Server struct {
 	http     *http.Server
 	served   chan error
 	grpcs    []*grpcEndpoint
+	ingest   *collector.Limiter // shared by every ingest endpoint
 }
 
 // grpcEndpoint is a gRPC server bound to its listener.
@@ -60,11 +62,13 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.LimitActiveSeries(cfg.Collector.Limits.MaxActiveSeries)
 	spans, err := collector.NewSpanMetrics(logger.With("component", "span_metrics"), st, cfg.Collector)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
+	reg.MustRegister(spans.Collectors()...)
 	hooks, err := webhook.New(cfg.Webhook, nil, logger.With("component", "webhook"))
 	if err != nil {
 		_ = st.Close()
@@ -83,16 +87,20 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	mgr := eng.manager
 
 	otlpMetrics := collector.NewOTLPMetricsHandler(logger, reg, st, cfg.Collector)
+	ingest := collector.NewLimiter(cfg.Collector.Limits, reg)
+	limit := func(signal string, maxBody int64, h http.Handler) gin.HandlerFunc {
+		return gin.WrapH(ingest.Wrap(signal, maxBody, h))
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery(), requestLog(logger))
-	r.POST("/v1/metrics", gin.WrapH(otlpMetrics))
-	r.POST("/v1/traces", gin.WrapH(collector.NewOTLPTracesHandler(logger, spans, cfg.Collector)))
-	r.POST("/v1/logs", gin.WrapH(logs.NewOTLPLogsHandler(logger, logRecords, cfg.Logs)))
-	r.POST("/loki/api/v1/push", gin.WrapH(logs.NewLokiPushHandler(logger, logRecords, cfg.Logs)))
+	r.POST("/v1/metrics", limit("otlp metrics", cfg.Collector.MaxBodyBytes, otlpMetrics))
+	r.POST("/v1/traces", limit("otlp traces", cfg.Collector.MaxBodyBytes, collector.NewOTLPTracesHandler(logger, spans, cfg.Collector)))
+	r.POST("/v1/logs", limit("otlp logs", cfg.Logs.MaxBodyBytes, logs.NewOTLPLogsHandler(logger, logRecords, cfg.Logs)))
+	r.POST("/loki/api/v1/push", limit("loki push", cfg.Logs.MaxBodyBytes, logs.NewLokiPushHandler(logger, logRecords, cfg.Logs)))
 	r.GET("/api/v1/logs/patterns", gin.WrapH(logs.NewPatternsHandler(logger, logRecords)))
 	r.GET("/api/v1/spans", gin.WrapH(collector.NewSpansHandler(spans)))
-	r.POST("/api/v1/write", gin.WrapH(collector.NewRemoteWriteHandler(logger, reg, st, cfg.Collector)))
+	r.POST("/api/v1/write", limit("remote write", cfg.Collector.MaxBodyBytes, collector.NewRemoteWriteHandler(logger, reg, st, cfg.Collector)))
 	promapi.Register(r, st)
 	promapi.RegisterMetadata(r, st)
 	web.Register(r, mgr, logger.With("component", "api"))
@@ -108,7 +116,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	var grpcs []*grpcEndpoint
 	traces := otlpgrpc.SpanMetrics{SM: spans}
 	if cfg.OTLPGRPC.Listen != "" {
-		g, err := otlpgrpc.New(logger, cfg.OTLPGRPC, traces, otlpgrpc.HTTPMetrics{Handler: otlpMetrics}, logRecords)
+		g, err := otlpgrpc.New(logger, cfg.OTLPGRPC, traces, otlpgrpc.HTTPMetrics{Handler: otlpMetrics}, logRecords, ingestGRPC(ingest)...)
 		if err == nil {
 			jaeger.Register(g.GRPC(), logger, traces)
 			var lis net.Listener
@@ -122,7 +130,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		}
 	}
 	if cfg.Jaeger.Listen != "" {
-		g, err := jaeger.NewServer(logger, cfg.Jaeger, traces)
+		g, err := jaeger.NewServer(logger, cfg.Jaeger, traces, ingestGRPC(ingest)...)
 		var lis net.Listener
 		if err == nil {
 			lis, err = g.Listen()
@@ -141,10 +149,19 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	return &Server{
 		cfg: cfg, logger: logger, store: st, manager: mgr, engine: eng, listener: ln,
-		http:   &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second},
+		http:   newHTTPServer(r, cfg.HTTP),
 		served: make(chan error, 1),
 		grpcs:  grpcs,
+		ingest: ingest,
 	}, nil
+}
+
+// ingestGRPC are the options of the gRPC ingest servers: every call takes
+// a slot of the limiter the HTTP ingest endpoints share. (The OTLP/gRPC
+// metrics adapter serves the unwrapped HTTP metrics handler, so a call
+// takes one slot, not two.)
+func ingestGRPC(l *collector.Limiter) []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(otlpgrpc.Limit(l))}
 }
 
 // Start serves HTTP in the background.

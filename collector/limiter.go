@@ -1,0 +1,124 @@
+package collector
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// ErrOverloaded is the error of a request refused because the ingest
+// requests in flight are at collector.limits.max_concurrent_requests.
+var ErrOverloaded = errors.New("overloaded")
+
+// Limiter bounds the ingest requests served at once, across every ingest
+// endpoint it is shared by: HTTP receivers through Wrap, gRPC receivers
+// through an interceptor calling TryAcquire (otlpgrpc.Limit). One Limiter
+// is built per server and handed to all of them, so one kind of traffic
+// cannot take more than the whole budget, and a full budget refuses every
+// kind alike.
+//
+// A request takes its slot once its body is read: reading costs a
+// goroutine and a buffer, never a slot, so senders trickling their bodies
+// cannot starve the others (the server's read timeout cuts them off).
+// Decompression, decoding and storing happen inside the slot.
+type Limiter struct {
+	sem        chan struct{} // nil: no limit
+	retryAfter time.Duration
+	throttled  prometheus.Counter
+}
+
+// NewLimiter returns the limiter of l.MaxConcurrentRequests (0: none) and
+// registers its metrics on reg: augur_ingest_requests_in_flight and
+// augur_ingest_throttled_requests_total.
+func NewLimiter(l LimitsConfig, reg prometheus.Registerer) *Limiter {
+	lim := &Limiter{
+		retryAfter: max(time.Second, l.RetryAfter),
+		throttled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "augur_ingest_throttled_requests_total",
+			Help: "Ingest requests (HTTP and gRPC) refused because collector.limits.max_concurrent_requests were in flight.",
+		}),
+	}
+	if l.MaxConcurrentRequests > 0 {
+		lim.sem = make(chan struct{}, l.MaxConcurrentRequests)
+	}
+	reg.MustRegister(lim.throttled, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "augur_ingest_requests_in_flight",
+		Help: "Ingest requests (HTTP and gRPC) holding a slot of collector.limits.max_concurrent_requests.",
+	}, func() float64 { return float64(len(lim.sem)) }))
+	return lim
+}
+
+// TryAcquire takes a slot without waiting and returns its release, or an
+// ErrOverloaded naming the limit when none is free.
+func (l *Limiter) TryAcquire() (release func(), err error) {
+	if l.sem == nil {
+		return func() {}, nil
+	}
+	select {
+	case l.sem <- struct{}{}:
+		return func() { <-l.sem }, nil
+	default:
+		return nil, l.overloaded()
+	}
+}
+
+func (l *Limiter) overloaded() error {
+	l.throttled.Inc()
+	return fmt.Errorf("%w: %d ingest requests in flight, the limit (collector.limits.max_concurrent_requests); retry later",
+		ErrOverloaded, cap(l.sem))
+}
+
+// full says whether every slot is taken right now.
+func (l *Limiter) full() bool { return l.sem != nil && len(l.sem) == cap(l.sem) }
+
+// RetryAfter is how long a refused sender should wait before retrying.
+func (l *Limiter) RetryAfter() time.Duration { return l.retryAfter }
+
+// Wrap returns h behind the limiter. The request body is read first, up to
+// maxBody bytes (413 beyond), and only then is a slot taken (429 with
+// Retry-After when none is free); h gets the body from memory. A request
+// arriving while every slot is taken is refused at once, before its body
+// is read. A body that has not arrived by the server's read timeout is
+// answered 408. signal prefixes error messages ("remote write").
+func (l *Limiter) Wrap(signal string, maxBody int64, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l.full() {
+			l.refuse(w, signal, l.overloaded())
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooBig):
+				http.Error(w, fmt.Sprintf("%s: body larger than %d bytes", signal, tooBig.Limit), http.StatusRequestEntityTooLarge)
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				http.Error(w, fmt.Sprintf("%s: the body did not arrive within the server's read timeout (http.read_timeout)", signal), http.StatusRequestTimeout)
+			default:
+				http.Error(w, fmt.Sprintf("%s: read body: %v", signal, err), http.StatusBadRequest)
+			}
+			return
+		}
+		release, err := l.TryAcquire()
+		if err != nil {
+			l.refuse(w, signal, err)
+			return
+		}
+		defer release()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (l *Limiter) refuse(w http.ResponseWriter, signal string, err error) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(l.retryAfter.Round(time.Second)/time.Second)))
+	http.Error(w, signal+": "+err.Error(), http.StatusTooManyRequests)
+}
