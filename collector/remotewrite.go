@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/golang/snappy"
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
@@ -22,10 +21,6 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote"
 )
-
-// maxAheadTime is how far in the future a remote-written sample may be, as
-// in Prometheus' own receiver.
-const maxAheadTime = 10 * time.Minute
 
 // NewRemoteWriteHandler returns the Prometheus remote-write receiver
 // (POST /api/v1/write), accepting remote-write 1.0 and 2.0 messages.
@@ -192,7 +187,6 @@ func isSoftAppendError(err error) bool {
 // (nothing stored).
 func (h *remoteWrite) writeV1(ctx context.Context, req *prompb.WriteRequest) (stored int, rj rejects, err error) {
 	app := h.app.Appender(ctx)
-	maxT := time.Now().Add(maxAheadTime).UnixMilli()
 	b := labels.NewScratchBuilder(0)
 	for _, ts := range req.Timeseries {
 		ls := ts.ToLabels(&b, nil)
@@ -213,13 +207,10 @@ func (h *remoteWrite) writeV1(ctx context.Context, req *prompb.WriteRequest) (st
 		refuse := func(t int64, err error) {
 			rj.add(0, 1, fmt.Sprintf("%s at %d: %v", seriesName(ls), t, err))
 		}
-		// put appends one sample or histogram; a refused one is recorded
-		// and skipped, a storage failure aborts the whole request.
+		// put appends one sample or histogram; a refused one (out of the
+		// store's time window too) is recorded and skipped, a storage
+		// failure aborts the whole request.
 		put := func(t int64, add func() (storage.SeriesRef, error)) error {
-			if t > maxT {
-				refuse(t, fmt.Errorf("%w: timestamp is too far in the future", storage.ErrOutOfBounds))
-				return nil
-			}
 			r, err := add()
 			if err != nil {
 				if isSoftAppendError(err) {

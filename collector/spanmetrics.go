@@ -207,6 +207,7 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 			reasons = append(reasons, why)
 		}
 	}
+	checkTime := TimeCheck(s.app)
 	b := labels.NewBuilder(labels.EmptyLabels())
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
@@ -231,6 +232,10 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 				start, end := sp.StartTimestamp(), sp.EndTimestamp()
 				if end == 0 || end < start {
 					reject(1, fmt.Sprintf("span %q (trace %s): end time %d before start %d or missing", truncate(sp.Name(), 64), sp.TraceID(), end, start))
+					continue
+				}
+				if err := checkTime(nanosToMillis(uint64(end))); err != nil {
+					reject(1, fmt.Sprintf("span %q (trace %s): end time: %v", truncate(sp.Name(), 64), sp.TraceID(), err))
 					continue
 				}
 				err := resErr
