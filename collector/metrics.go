@@ -104,10 +104,16 @@ func (h *otlpMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// filter drops the data points that break a per-series limit or lie
-// outside the store's time window.
+// filter drops the data points that break a per-series limit or the label
+// rule (ValidateLabel), or lie outside the store's time window.
 func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 	lim := h.limits
+	checkLabel := func(name, value string) error {
+		if err := ValidateLabel(name, value); err != nil {
+			return err
+		}
+		return lim.checkLabel(name, value)
+	}
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
@@ -118,7 +124,7 @@ func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 			if v, ok := res.Get(a); ok {
 				base++
 				if resErr == nil {
-					resErr = lim.checkLabel(a, v.AsString())
+					resErr = checkLabel(a, v.AsString())
 				}
 			}
 		}
@@ -126,7 +132,7 @@ func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 			if v, ok := res.Get(a); ok {
 				base++ // job, instance
 				if resErr == nil {
-					resErr = lim.checkLabel(a, v.AsString())
+					resErr = checkLabel(a, v.AsString())
 				}
 			}
 		}
@@ -162,7 +168,7 @@ func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 					}
 					if e == nil {
 						attrs.Range(func(k string, v pcommon.Value) bool {
-							e = lim.checkLabel(k, v.AsString())
+							e = checkLabel(k, v.AsString())
 							return e == nil
 						})
 					}

@@ -191,8 +191,12 @@ func (h *remoteWrite) writeV1(ctx context.Context, req *prompb.WriteRequest) (st
 	for _, ts := range req.Timeseries {
 		ls := ts.ToLabels(&b, nil)
 		n := len(ts.Samples) + len(ts.Histograms)
-		if !ls.Has(model.MetricNameLabel) || !ls.IsValid(model.UTF8Validation) {
-			rj.add(1, n, fmt.Sprintf("%s: invalid metric name or labels", seriesName(ls)))
+		if !ls.Has(model.MetricNameLabel) {
+			rj.add(1, n, fmt.Sprintf("%s: invalid metric name: no __name__ label", seriesName(ls)))
+			continue
+		}
+		if err := ValidateLabels(ls); err != nil {
+			rj.add(1, n, fmt.Sprintf("%s: %v", seriesName(ls), err))
 			continue
 		}
 		if dup, ok := ls.HasDuplicateLabelNames(); ok {
@@ -283,6 +287,9 @@ func (h *remoteWrite) serveV2(w http.ResponseWriter, r *http.Request, raw, body 
 	kept := req.Timeseries[:0]
 	for _, ts := range req.Timeseries {
 		ls, err := ts.ToLabels(&b, req.Symbols)
+		if err == nil {
+			err = ValidateLabels(ls)
+		}
 		if err == nil {
 			err = h.limits.checkSeries(ls)
 		}

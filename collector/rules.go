@@ -1,12 +1,48 @@
 package collector
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 )
 
 // The rules every receiver applies to what it stores, whatever the
-// protocol: sample times are inside the window the store accepts.
+// protocol: label names and values are valid UTF-8 (a series or stream that
+// breaks it is rejected, never repaired), and sample times are inside the
+// window the store accepts.
+
+// ValidateLabel reports why one label cannot be stored: an empty or
+// invalid UTF-8 name, a value that is not valid UTF-8, or an empty metric
+// name. It is Prometheus' UTF-8 label rule, with a message naming the label.
+func ValidateLabel(name, value string) error {
+	switch {
+	case name == "":
+		return errors.New("empty label name")
+	case !utf8.ValidString(name):
+		return fmt.Errorf("label name %q is not valid UTF-8", truncate(name, 64))
+	case !utf8.ValidString(value):
+		return fmt.Errorf("label %s: value %q is not valid UTF-8", truncate(name, 64), truncate(value, 64))
+	case name == model.MetricNameLabel && value == "":
+		return errors.New("empty metric name")
+	}
+	return nil
+}
+
+// ValidateLabels reports the first label of ls that ValidateLabel refuses.
+func ValidateLabels(ls labels.Labels) error {
+	var err error
+	ls.Range(func(l labels.Label) {
+		if err == nil {
+			err = ValidateLabel(l.Name, l.Value)
+		}
+	})
+	return err
+}
 
 // TimeChecker is a store that bounds the sample times it accepts
 // (collector/store.Store does): the derivations ask it per span, data point

@@ -216,7 +216,10 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 		resKey := resLabels.String()
 		// +3: __name__, span_name and span_kind (le on the buckets is not
 		// counted).
-		resErr := s.limits.checkSeries(resLabels)
+		resErr := ValidateLabels(resLabels)
+		if resErr == nil {
+			resErr = s.limits.checkSeries(resLabels)
+		}
 		if n := resLabels.Len() + 3; resErr == nil && s.limits.MaxLabelsPerSeries > 0 && n > s.limits.MaxLabelsPerSeries {
 			resErr = fmt.Errorf("%d labels, more than the limit of %d", n, s.limits.MaxLabelsPerSeries)
 		}
@@ -239,6 +242,9 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 					continue
 				}
 				err := resErr
+				if err == nil {
+					err = ValidateLabel("span_name", sp.Name())
+				}
 				if err == nil {
 					err = s.limits.checkLabel("span_name", sp.Name())
 				}

@@ -109,8 +109,9 @@ type group struct {
 
 // Consume derives and appends the samples of one batch of records. Invalid
 // records (empty time, a time outside the store's window, a line over
-// MaxLineBytes) are rejected one by one; the rest are stored. The error is
-// for a failed commit only, when nothing of the batch was stored.
+// MaxLineBytes, a label that is not valid UTF-8) are rejected one by one;
+// the rest are stored. The error is for a failed commit only, when nothing
+// of the batch was stored.
 func (l *Logs) Consume(ctx context.Context, records []Record) (ConsumeResult, error) {
 	checkTime := collector.TimeCheck(l.app)
 	var res ConsumeResult
@@ -158,6 +159,10 @@ func (l *Logs) Consume(ctx context.Context, records []Record) (ConsumeResult, er
 			reject(fmt.Sprintf("record %d: line of %d bytes is over the limit of %d bytes", i, len(r.Body), l.cfg.MaxLineBytes))
 			continue
 		}
+		if err := validateLabels(r.Labels); err != nil {
+			reject(fmt.Sprintf("record %d: %v", i, err))
+			continue
+		}
 		valid[i] = true
 		sev := r.Severity
 		if !isSeverity(sev) {
@@ -174,7 +179,7 @@ func (l *Logs) Consume(ctx context.Context, records []Record) (ConsumeResult, er
 			if v == "" || reservedLabels[k] || !labelNameRE.MatchString(k) {
 				continue
 			}
-			b.Set(k, strings.ToValidUTF8(v, "\uFFFD"))
+			b.Set(k, v)
 		}
 		b.Set(LabelSeverity, sev)
 		b.Set(model.MetricNameLabel, MetricLogRecords)
@@ -324,4 +329,20 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// validateLabels applies the receivers' label rule (collector.ValidateLabel)
+// to a record's or stream's labels, in name order so the answer is stable.
+func validateLabels(ls map[string]string) error {
+	names := make([]string, 0, len(ls))
+	for k := range ls {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if err := collector.ValidateLabel(k, ls[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
