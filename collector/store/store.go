@@ -37,7 +37,9 @@ type Config struct {
 	// OutOfOrderWindow (at least 1h, the age the TSDB accepts in order
 	// without one): one sample outside would move the head's time range so
 	// that every current sample is refused, or stall compaction. At most
-	// half the max age, so late samples keep their room.
+	// half the max age, so late samples keep their room. Prometheus' own
+	// handlers (remote-write 2.0, OTLP metrics) keep their fixed 10m even
+	// when this is larger.
 	MaxFuture time.Duration `yaml:"max_future" json:"max_future"`
 	// QueryTimeout bounds one PromQL evaluation.
 	QueryTimeout time.Duration `yaml:"query_timeout" json:"query_timeout"`

@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/prometheus/prometheus/model/exemplar"
@@ -80,18 +79,7 @@ func (s *Store) CheckTime(t int64) error { return s.cfg.Window(s.now()).Check(t)
 // StoredRange returns the times of the oldest and newest samples the store
 // holds, in blocks and in the head (in order and out of order), in
 // milliseconds; ok is false when it holds none.
-func (s *Store) StoredRange() (mint, maxt int64, ok bool) {
-	mint, maxt = math.MaxInt64, math.MinInt64
-	for _, b := range s.db.Blocks() {
-		m := b.Meta()
-		mint, maxt = min(mint, m.MinTime), max(maxt, m.MaxTime-1) // blocks are [MinTime, MaxTime)
-	}
-	h := s.db.Head()
-	if h.NumSeries() > 0 {
-		mint, maxt = min(mint, h.MinTime(), h.MinOOOTime()), max(maxt, h.MaxTime(), h.MaxOOOTime())
-	}
-	return mint, maxt, mint <= maxt
-}
+func (s *Store) StoredRange() (mint, maxt int64, ok bool) { return storedRange(s.db) }
 
 // windowAppender refuses samples, histograms and exemplars outside the
 // window the store accepted when the appender was opened.
