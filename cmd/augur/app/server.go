@@ -60,6 +60,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	warnFutureSamples(logger, st, cfg.Store)
 	spans, err := collector.NewSpanMetrics(logger.With("component", "span_metrics"), st, cfg.Collector)
 	if err != nil {
 		_ = st.Close()
