@@ -29,7 +29,9 @@ type Config struct {
 	// all series; 0 disables exemplar storage.
 	MaxExemplars int64 `yaml:"max_exemplars" json:"max_exemplars"`
 	// OutOfOrderWindow accepts samples up to this much older than the newest
-	// sample, for late and backfilled telemetry.
+	// sample, for late and backfilled telemetry. It is also how far behind
+	// the server's clock an ingested sample may be (at least 1h; see
+	// MaxFuture).
 	OutOfOrderWindow time.Duration `yaml:"out_of_order_window" json:"out_of_order_window"`
 	// MaxFuture is how far ahead of the server's clock a sample may be, on
 	// every ingest path (Prometheus' own limit is 10m). Samples are accepted
