@@ -22,8 +22,8 @@ import (
 // queried at a 15 s step (2,400 points per cohort per rank-tested metric).
 // Target: under 1 s per evaluation.
 func BenchmarkEvaluate50Metrics1h(b *testing.B) {
-	st := storetest.Open(b)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	st := storetest.OpenBackfill(b, t0)
 	const pods, scrape = 10, 15 * time.Second
 	steps := int(time.Hour/scrape) + 1
 	r := rand.New(rand.NewPCG(1, 2))

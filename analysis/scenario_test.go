@@ -135,7 +135,8 @@ func runScenarioFile(t *testing.T, path string) {
 	if spec.Timing.Start == nil || spec.Timing.Start.At == nil {
 		t.Fatal("scenario specs need an absolute timing.start: samples start there")
 	}
-	st := storetest.Open(t)
+	// The fixtures are at fixed past times.
+	st := storetest.OpenBackfill(t, *spec.Timing.Start.At)
 	for _, l := range sc.loads {
 		loadSeries(t, st, *spec.Timing.Start.At, l)
 	}

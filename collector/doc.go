@@ -6,7 +6,11 @@
 // labels follow the OpenTelemetry-to-Prometheus specification), OTLP/HTTP
 // traces (turned into RED series by SpanMetrics), and Prometheus remote-write.
 // A malformed body is answered 400 with a message naming the problem; nothing
-// already accepted is affected.
+// already accepted is affected. Every receiver applies the same rules to
+// what it stores (rules.go): label names and values must be valid UTF-8
+// (ValidateLabel), and sample times must be inside the store's window
+// (TimeCheck); an offending series, span, data point or record is rejected
+// on its own.
 //
 // A Limiter bounds the ingest requests served at once across all receivers,
 // HTTP (Limiter.Wrap) and gRPC (otlpgrpc.Limit); a request takes its slot

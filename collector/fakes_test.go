@@ -22,6 +22,10 @@ import (
 // resolution steps used in the tests): 2026-01-01T00:00:00Z.
 var base = time.Unix(1767225600, 0).UTC()
 
+// storeBase is an instant aligned as base is, but recent, as a real sender's
+// spans are: the store accepts samples only within its time window.
+func storeBase() time.Time { return time.Now().Add(-time.Hour).Truncate(time.Minute) }
+
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

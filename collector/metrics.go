@@ -44,7 +44,7 @@ func NewOTLPMetricsHandler(logger *slog.Logger, reg prometheus.Registerer, app s
 	prom := remote.NewOTLPWriteHandler(logger.With("receiver", "otlp_metrics"), reg, refusingAppendable{app},
 		func() config.Config { return promCfg },
 		remote.OTLPOptions{ConvertDelta: true, LookbackDelta: 5 * time.Minute})
-	h := &otlpMetrics{prom: prom, maxBody: cfg.MaxBodyBytes, limits: cfg.Limits, promoted: promoted}
+	h := &otlpMetrics{prom: prom, maxBody: cfg.MaxBodyBytes, limits: cfg.Limits, promoted: promoted, checkTime: TimeCheck(app)}
 	return limitBody(h, cfg.MaxBodyBytes)
 }
 
@@ -56,6 +56,8 @@ type otlpMetrics struct {
 	maxBody  int64
 	limits   LimitsConfig
 	promoted []string
+	// checkTime is the store's sample time window (see TimeCheck).
+	checkTime func(t int64) error
 }
 
 func (h *otlpMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -108,9 +110,16 @@ func (h *otlpMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// filter drops the data points that break a per-series limit.
+// filter drops the data points that break a per-series limit or the label
+// rule (ValidateLabel), or lie outside the store's time window.
 func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 	lim := h.limits
+	checkLabel := func(name, value string) error {
+		if err := ValidateLabel(name, value); err != nil {
+			return err
+		}
+		return lim.checkLabel(name, value)
+	}
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
@@ -121,7 +130,7 @@ func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 			if v, ok := res.Get(a); ok {
 				base++
 				if resErr == nil {
-					resErr = lim.checkLabel(a, v.AsString())
+					resErr = checkLabel(a, v.AsString())
 				}
 			}
 		}
@@ -129,7 +138,7 @@ func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 			if v, ok := res.Get(a); ok {
 				base++ // job, instance
 				if resErr == nil {
-					resErr = lim.checkLabel(a, v.AsString())
+					resErr = checkLabel(a, v.AsString())
 				}
 			}
 		}
@@ -151,8 +160,13 @@ func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 				if err == nil {
 					err = lim.checkLabel(model.MetricNameLabel, m.Name())
 				}
-				bad := func(attrs pcommon.Map, extra int) bool {
+				bad := func(attrs pcommon.Map, extra int, ts pcommon.Timestamp) bool {
 					e := err
+					if e == nil {
+						if te := h.checkTime(nanosToMillis(uint64(ts))); te != nil {
+							e = fmt.Errorf("data point time: %w", te)
+						}
+					}
 					if e == nil {
 						if n := base + extra + attrs.Len(); lim.MaxLabelsPerSeries > 0 && n > lim.MaxLabelsPerSeries {
 							e = fmt.Errorf("%d labels, more than the limit of %d", n, lim.MaxLabelsPerSeries)
@@ -160,7 +174,7 @@ func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 					}
 					if e == nil {
 						attrs.Range(func(k string, v pcommon.Value) bool {
-							e = lim.checkLabel(k, v.AsString())
+							e = checkLabel(k, v.AsString())
 							return e == nil
 						})
 					}
@@ -171,15 +185,15 @@ func (h *otlpMetrics) filter(md pmetric.Metrics) (rj rejects) {
 				}
 				switch m.Type() {
 				case pmetric.MetricTypeGauge:
-					m.Gauge().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return bad(dp.Attributes(), 0) })
+					m.Gauge().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return bad(dp.Attributes(), 0, dp.Timestamp()) })
 				case pmetric.MetricTypeSum:
-					m.Sum().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return bad(dp.Attributes(), 0) })
+					m.Sum().DataPoints().RemoveIf(func(dp pmetric.NumberDataPoint) bool { return bad(dp.Attributes(), 0, dp.Timestamp()) })
 				case pmetric.MetricTypeHistogram:
-					m.Histogram().DataPoints().RemoveIf(func(dp pmetric.HistogramDataPoint) bool { return bad(dp.Attributes(), 1) })
+					m.Histogram().DataPoints().RemoveIf(func(dp pmetric.HistogramDataPoint) bool { return bad(dp.Attributes(), 1, dp.Timestamp()) })
 				case pmetric.MetricTypeExponentialHistogram:
-					m.ExponentialHistogram().DataPoints().RemoveIf(func(dp pmetric.ExponentialHistogramDataPoint) bool { return bad(dp.Attributes(), 0) })
+					m.ExponentialHistogram().DataPoints().RemoveIf(func(dp pmetric.ExponentialHistogramDataPoint) bool { return bad(dp.Attributes(), 0, dp.Timestamp()) })
 				case pmetric.MetricTypeSummary:
-					m.Summary().DataPoints().RemoveIf(func(dp pmetric.SummaryDataPoint) bool { return bad(dp.Attributes(), 1) })
+					m.Summary().DataPoints().RemoveIf(func(dp pmetric.SummaryDataPoint) bool { return bad(dp.Attributes(), 1, dp.Timestamp()) })
 				}
 			}
 		}

@@ -224,6 +224,7 @@ func containsAny(s string, subs ...string) bool {
 // TestSpanMetricsNativeInTSDB: the real store takes the native histogram
 // and its exemplars; PromQL quantiles on it agree with the classic ones.
 func TestSpanMetricsNativeInTSDB(t *testing.T) {
+	base := storeBase()
 	st := storetest.Open(t)
 	sm := newSpanMetrics(t, st, testConfig())
 	var spans []spanSpec

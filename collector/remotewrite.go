@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/golang/snappy"
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
@@ -22,10 +21,6 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/storage/remote"
 )
-
-// maxAheadTime is how far in the future a remote-written sample may be, as
-// in Prometheus' own receiver.
-const maxAheadTime = 10 * time.Minute
 
 // NewRemoteWriteHandler returns the Prometheus remote-write receiver
 // (POST /api/v1/write), accepting remote-write 1.0 and 2.0 messages.
@@ -192,13 +187,16 @@ func isSoftAppendError(err error) bool {
 // (nothing stored).
 func (h *remoteWrite) writeV1(ctx context.Context, req *prompb.WriteRequest) (stored int, rj rejects, err error) {
 	app := h.app.Appender(ctx)
-	maxT := time.Now().Add(maxAheadTime).UnixMilli()
 	b := labels.NewScratchBuilder(0)
 	for _, ts := range req.Timeseries {
 		ls := ts.ToLabels(&b, nil)
 		n := len(ts.Samples) + len(ts.Histograms)
-		if !ls.Has(model.MetricNameLabel) || !ls.IsValid(model.UTF8Validation) {
-			rj.add(1, n, fmt.Sprintf("%s: invalid metric name or labels", seriesName(ls)))
+		if !ls.Has(model.MetricNameLabel) {
+			rj.add(1, n, fmt.Sprintf("%s: invalid metric name: no __name__ label", seriesName(ls)))
+			continue
+		}
+		if err := ValidateLabels(ls); err != nil {
+			rj.add(1, n, fmt.Sprintf("%s: %v", seriesName(ls), err))
 			continue
 		}
 		if dup, ok := ls.HasDuplicateLabelNames(); ok {
@@ -214,15 +212,12 @@ func (h *remoteWrite) writeV1(ctx context.Context, req *prompb.WriteRequest) (st
 			rj.add(0, 1, fmt.Sprintf("%s at %d: %v", seriesName(ls), t, err))
 		}
 		done := 0 // samples and histograms tried
-		// put appends one sample or histogram; a refused one is recorded
-		// and skipped, a storage failure aborts the whole request. A
-		// series the store will not create refuses the series as a whole.
+		// put appends one sample or histogram; a refused one (out of the
+		// store's time window too) is recorded and skipped, a storage
+		// failure aborts the whole request. A series the store will not
+		// create refuses the series as a whole.
 		put := func(t int64, add func() (storage.SeriesRef, error)) error {
 			done++
-			if t > maxT {
-				refuse(t, fmt.Errorf("%w: timestamp is too far in the future", storage.ErrOutOfBounds))
-				return nil
-			}
 			r, err := add()
 			if err != nil {
 				if isSeriesLimit(err) {
@@ -313,6 +308,9 @@ func (h *remoteWrite) serveV2(w http.ResponseWriter, r *http.Request, raw, body 
 	kept := req.Timeseries[:0]
 	for _, ts := range req.Timeseries {
 		ls, err := ts.ToLabels(&b, req.Symbols)
+		if err == nil {
+			err = ValidateLabels(ls)
+		}
 		if err == nil {
 			err = h.limits.checkSeries(ls)
 		}

@@ -222,6 +222,7 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 			reasons = append(reasons, why)
 		}
 	}
+	checkTime := TimeCheck(s.app)
 	b := labels.NewBuilder(labels.EmptyLabels())
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
@@ -230,7 +231,10 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 		resKey := resLabels.String()
 		// +3: __name__, span_name and span_kind (le on the buckets is not
 		// counted).
-		resErr := s.limits.checkSeries(resLabels)
+		resErr := ValidateLabels(resLabels)
+		if resErr == nil {
+			resErr = s.limits.checkSeries(resLabels)
+		}
 		if n := resLabels.Len() + 3; resErr == nil && s.limits.MaxLabelsPerSeries > 0 && n > s.limits.MaxLabelsPerSeries {
 			resErr = fmt.Errorf("%d labels, more than the limit of %d", n, s.limits.MaxLabelsPerSeries)
 		}
@@ -248,11 +252,18 @@ func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeRes
 					reject(1, fmt.Sprintf("span %q (trace %s): end time %d before start %d or missing", truncate(sp.Name(), 64), sp.TraceID(), end, start))
 					continue
 				}
+				if err := checkTime(nanosToMillis(uint64(end))); err != nil {
+					reject(1, fmt.Sprintf("span %q (trace %s): end time: %v", truncate(sp.Name(), 64), sp.TraceID(), err))
+					continue
+				}
 				name := sp.Name()
 				if s.cfg.NormalizeSpanNames {
 					name = normalizeSpanName(name)
 				}
 				err := resErr
+				if err == nil {
+					err = ValidateLabel("span_name", name)
+				}
 				if err == nil {
 					err = s.limits.checkLabel("span_name", name)
 				}

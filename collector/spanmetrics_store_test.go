@@ -28,6 +28,7 @@ func instant(t *testing.T, st *store.Store, expr string, ts time.Time) map[strin
 // TestSpanMetricsPromQL stores spans of two versions in a real TSDB, in
 // several batches, and checks what PromQL makes of the derived series.
 func TestSpanMetricsPromQL(t *testing.T) {
+	base := storeBase()
 	st := storetest.Open(t)
 	sm := newSpanMetrics(t, st, testConfig(0.01, 0.025, 0.05, 0.1, 0.25))
 

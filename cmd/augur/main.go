@@ -79,6 +79,16 @@ func main() {
 	adjustFormat := adjust.Flag("format", "Output format: json or table.").Default("json").Enum("json", "table")
 	adjustP := adjust.Arg("p", "p-values.").Required().Strings()
 
+	storeCmd := a.Command("store", "Offline maintenance of the embedded store; run it with augur serve stopped.")
+	repair := storeCmd.Command("repair", "Rewrite the store without the samples outside a time window, for a store poisoned by samples far ahead of (or behind) the clock. The replaced files are kept in a backup directory; the experiment state is not touched.")
+	var ra app.RepairArgs
+	repair.Flag("config", "YAML configuration of augur serve: the store section gives the data directory and the defaults.").StringVar(&ra.ConfigFile)
+	repair.Flag("data-dir", "Data directory (default store.dir, ./data).").StringVar(&ra.DataDir)
+	repair.Flag("drop-after", "Drop samples after this time: RFC 3339 or now±duration (default now+store.max_future, now+10m).").StringVar(&ra.DropAfter)
+	repair.Flag("drop-before", "Drop samples before this time: RFC 3339 or now±duration (default now-store.retention, now-360h).").StringVar(&ra.DropBefore)
+	repair.Flag("backup-dir", "Where the replaced files go (default DATA_DIR/store-backup-<UTC time>).").StringVar(&ra.BackupDir)
+	repair.Flag("dry-run", "Only count the samples that would be dropped.").BoolVar(&ra.DryRun)
+
 	version := a.Command("version", "Print the version.")
 
 	cmd, err := a.Parse(joinStdinValues(os.Args[1:]))
@@ -137,6 +147,8 @@ func main() {
 		os.Exit(app.Analyze(ctx, os.Stdout, os.Stderr, os.Stdin, aa))
 	case check.FullCommand():
 		os.Exit(app.Check(os.Stdout, os.Stderr, os.Stdin, *checkFile))
+	case repair.FullCommand():
+		judgeExit(app.StoreRepair(ctx, os.Stdout, app.DefaultConfig().Log.NewLogger(os.Stderr), ra))
 	case version.FullCommand():
 		fmt.Println("augur", app.Version)
 	}

@@ -16,8 +16,12 @@
 // on its own and never costs the rest of its batch. A patterns endpoint
 // serves what the clusterer has seen as JSON.
 //
-// logs may import collector/store (tests only), Prometheus' storage,
-// labels and model packages, OpenTelemetry pdata and Loki's push types. It
-// must not import collector (the parent package, which wires it in),
-// analysis, judges, web, alerting or cmd.
+// Records obey the rules every receiver shares (package collector): a
+// label value that is not valid UTF-8 rejects its stream or record, and a
+// record outside the store's time window is rejected on its own.
+//
+// logs may import collector (those shared rules), collector/store (tests
+// only), Prometheus' storage, labels and model packages, OpenTelemetry
+// pdata and Loki's push types. It must not import analysis, judges, web,
+// alerting or cmd.
 package logs

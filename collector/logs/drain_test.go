@@ -8,7 +8,10 @@ import (
 	"time"
 )
 
-var base = time.Unix(1767225600, 0).UTC() // 2026-01-01T00:00:00Z
+// base is a recent instant aligned to whole minutes (and so to resolution
+// steps), as a real sender's records are: the store accepts samples only
+// within its time window.
+var base = time.Now().Add(-time.Hour).Truncate(time.Minute).UTC()
 
 func testDrain() *Drain { return NewDrain(DefaultConfig().Drain, 10) }
 

@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/augurhq/augur/collector"
 )
 
 // Names of the series derived from log records. Both carry the record's
@@ -110,10 +112,12 @@ type group struct {
 }
 
 // Consume derives and appends the samples of one batch of records. Invalid
-// records (empty time, line over MaxLineBytes) are rejected one by one; the
-// rest are stored. The error is for a failed commit only, when nothing of
-// the batch was stored.
+// records (empty time, a time outside the store's window, a line over
+// MaxLineBytes, a label that is not valid UTF-8) are rejected one by one;
+// the rest are stored. The error is for a failed commit only, when nothing
+// of the batch was stored.
 func (l *Logs) Consume(ctx context.Context, records []Record) (ConsumeResult, error) {
+	checkTime := collector.TimeCheck(l.app)
 	var res ConsumeResult
 	var reasons []string
 	reject := func(why string) {
@@ -143,12 +147,24 @@ func (l *Logs) Consume(ctx context.Context, records []Record) (ConsumeResult, er
 	b := labels.NewBuilder(labels.EmptyLabels())
 	for i := range records {
 		r := &records[i]
-		switch {
-		case r.Time.IsZero() || r.Time.UnixNano() <= 0:
+		if r.Time.IsZero() {
 			reject(fmt.Sprintf("record %d: missing timestamp", i))
 			continue
-		case len(r.Body) > l.cfg.MaxLineBytes:
+		}
+		if err := checkTime(r.Time.UnixMilli()); err != nil {
+			reject(fmt.Sprintf("record %d: %v", i, err))
+			continue
+		}
+		if r.Time.UnixNano() <= 0 {
+			reject(fmt.Sprintf("record %d: missing timestamp", i))
+			continue
+		}
+		if len(r.Body) > l.cfg.MaxLineBytes {
 			reject(fmt.Sprintf("record %d: line of %d bytes is over the limit of %d bytes", i, len(r.Body), l.cfg.MaxLineBytes))
+			continue
+		}
+		if err := validateLabels(r.Labels); err != nil {
+			reject(fmt.Sprintf("record %d: %v", i, err))
 			continue
 		}
 		valid[i] = true
@@ -167,7 +183,7 @@ func (l *Logs) Consume(ctx context.Context, records []Record) (ConsumeResult, er
 			if v == "" || reservedLabels[k] || !labelNameRE.MatchString(k) {
 				continue
 			}
-			b.Set(k, strings.ToValidUTF8(v, "\uFFFD"))
+			b.Set(k, v)
 		}
 		b.Set(LabelSeverity, sev)
 		b.Set(model.MetricNameLabel, MetricLogRecords)
@@ -320,4 +336,20 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// validateLabels applies the receivers' label rule (collector.ValidateLabel)
+// to a record's or stream's labels, in name order so the answer is stable.
+func validateLabels(ls map[string]string) error {
+	names := make([]string, 0, len(ls))
+	for k := range ls {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if err := collector.ValidateLabel(k, ls[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -116,6 +116,9 @@ func decodeLokiProto(body []byte, limit int64, mapping []LabelMapping) (*decoded
 	d := &decoded{}
 	for i, s := range req.Streams {
 		stream, err := ParseLabels(s.Labels)
+		if err == nil {
+			err = validateLabels(stream)
+		}
 		if err != nil {
 			d.reject(max(len(s.Entries), 1), "stream %d: labels %q: %v", i, truncate(s.Labels, 200), err)
 			continue
@@ -176,6 +179,10 @@ func decodeLokiJSON(body []byte, mapping []LabelMapping) (*decoded, error) {
 		}
 		if stream == nil {
 			d.reject(max(len(s.Values)+len(s.Entries), 1), `stream %d: no "stream" labels`, i)
+			continue
+		}
+		if err := validateLabels(stream); err != nil {
+			d.reject(max(len(s.Values)+len(s.Entries), 1), "stream %d: %v", i, err)
 			continue
 		}
 		for j, v := range s.Values {
@@ -307,7 +314,8 @@ func ParseLabels(s string) (map[string]string, error) {
 //
 // As Loki does, a push whose entries are all valid is answered 204; when
 // some entries or streams are invalid (a line over MaxLineBytes, labels or
-// a timestamp that do not parse) the valid ones are stored and the answer
+// a timestamp that do not parse, a label value that is not valid UTF-8, a
+// time outside the store's window) the valid ones are stored and the answer
 // is 400 naming how many were rejected and why. A body that does not decode
 // at all is 400 with nothing stored.
 func NewLokiPushHandler(logger *slog.Logger, l *Logs, cfg Config) http.Handler {

@@ -29,8 +29,20 @@ type Config struct {
 	// all series; 0 disables exemplar storage.
 	MaxExemplars int64 `yaml:"max_exemplars" json:"max_exemplars"`
 	// OutOfOrderWindow accepts samples up to this much older than the newest
-	// sample, for late and backfilled telemetry.
+	// sample, for late and backfilled telemetry. It is also how far behind
+	// the server's clock an ingested sample may be (at least 1h; see
+	// MaxFuture).
 	OutOfOrderWindow time.Duration `yaml:"out_of_order_window" json:"out_of_order_window"`
+	// MaxFuture is how far ahead of the server's clock a sample may be, on
+	// every ingest path (Prometheus' own limit is 10m). Samples are accepted
+	// only within [now - max age, now + max_future], where max age is
+	// OutOfOrderWindow (at least 1h, the age the TSDB accepts in order
+	// without one): one sample outside would move the head's time range so
+	// that every current sample is refused, or stall compaction. At most
+	// half the max age, so late samples keep their room. Prometheus' own
+	// handlers (remote-write 2.0, OTLP metrics) keep their fixed 10m even
+	// when this is larger.
+	MaxFuture time.Duration `yaml:"max_future" json:"max_future"`
 	// QueryTimeout bounds one PromQL evaluation.
 	QueryTimeout time.Duration `yaml:"query_timeout" json:"query_timeout"`
 	// QueryMaxSamples bounds the samples one PromQL evaluation may load.
@@ -40,13 +52,15 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults: data in ./data, 15 days retention and
-// no size bound, a two-hour out-of-order window, 100k exemplars. Native
-// histograms are always on in this TSDB.
+// no size bound, a two-hour out-of-order window (and so two hours of
+// accepted sample age), samples up to ten minutes ahead, 100k exemplars.
+// Native histograms are always on in this TSDB.
 func DefaultConfig() Config {
 	return Config{
 		Dir:              "./data",
 		Retention:        15 * 24 * time.Hour,
 		OutOfOrderWindow: 2 * time.Hour,
+		MaxFuture:        10 * time.Minute,
 		QueryTimeout:     2 * time.Minute,
 		QueryMaxSamples:  50_000_000,
 		LookbackDelta:    5 * time.Minute,
@@ -72,6 +86,10 @@ func (c Config) Validate() error {
 	if c.OutOfOrderWindow < 0 {
 		errs = append(errs, fmt.Errorf("store.out_of_order_window: must not be negative, got %s", c.OutOfOrderWindow))
 	}
+	if c.MaxFuture <= 0 || c.MaxFuture > c.MaxAge()/2 {
+		errs = append(errs, fmt.Errorf("store.max_future: must be positive and at most half the accepted sample age (%s: store.out_of_order_window, at least 1h), got %s",
+			c.MaxAge(), c.MaxFuture))
+	}
 	if c.QueryTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("store.query_timeout: must be positive, got %s", c.QueryTimeout))
 	}
@@ -90,6 +108,7 @@ type Store struct {
 	engine *promql.Engine
 	cfg    Config
 	series *seriesLimiter
+	now    func() time.Time
 }
 
 // Open opens (or creates) the TSDB in cfg.Dir, replaying its write-ahead log.
@@ -122,7 +141,7 @@ func Open(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Store, e
 			return time.Minute.Milliseconds()
 		},
 	})
-	return &Store{db: db, engine: engine, cfg: cfg, series: limiter}, nil
+	return &Store{db: db, engine: engine, cfg: cfg, series: limiter, now: time.Now}, nil
 }
 
 // Close flushes and closes the TSDB.
@@ -134,10 +153,16 @@ func (s *Store) Close() error {
 }
 
 // Appender returns a transaction for appending samples (remote-write path).
-func (s *Store) Appender(ctx context.Context) storage.Appender { return s.db.Appender(ctx) }
+// It refuses samples outside the accepted time window (see CheckTime).
+func (s *Store) Appender(ctx context.Context) storage.Appender {
+	return &windowAppender{Appender: s.db.Appender(ctx), w: s.cfg.Window(s.now())}
+}
 
-// AppenderV2 returns a transaction for appending samples (OTLP path).
-func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 { return s.db.AppenderV2(ctx) }
+// AppenderV2 returns a transaction for appending samples (OTLP path). It
+// refuses samples outside the accepted time window (see CheckTime).
+func (s *Store) AppenderV2(ctx context.Context) storage.AppenderV2 {
+	return &windowAppenderV2{AppenderV2: s.db.AppenderV2(ctx), w: s.cfg.Window(s.now())}
+}
 
 // ActiveSeries is the number of series in the TSDB head: those written
 // since the last head compaction, the unit of memory cost and of the

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/prometheus/model/labels"
@@ -20,8 +21,9 @@ import (
 // TestMetadataAgainstStore checks labels, label values and series over the
 // real store, as Grafana's query editor calls them.
 func TestMetadataAgainstStore(t *testing.T) {
-	st := storetest.Open(t)
 	const early, late = int64(1700000000000), int64(1700003600000)
+	// The fixtures are at fixed past times.
+	st := storetest.OpenBackfill(t, time.UnixMilli(early))
 	app := st.Appender(context.Background())
 	for _, s := range []struct {
 		ls labels.Labels

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/prometheus/model/labels"
@@ -15,9 +16,9 @@ import (
 
 // TestAgainstStore serves the API over augur's real embedded store.
 func TestAgainstStore(t *testing.T) {
-	st := storetest.Open(t)
-
 	const base = int64(1700000000000) // ms
+	// The fixtures are at fixed past times.
+	st := storetest.OpenBackfill(t, time.UnixMilli(base))
 	app := st.Appender(context.Background())
 	for i := int64(0); i <= 4; i++ {
 		ts := base + i*15000

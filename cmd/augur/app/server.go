@@ -63,6 +63,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	st.LimitActiveSeries(cfg.Collector.Limits.MaxActiveSeries)
+	warnFutureSamples(logger, st, cfg.Store)
 	spans, err := collector.NewSpanMetrics(logger.With("component", "span_metrics"), st, cfg.Collector)
 	if err != nil {
 		_ = st.Close()

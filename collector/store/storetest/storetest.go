@@ -20,7 +20,22 @@ import (
 // directory and closes it when the test ends.
 func Open(tb testing.TB) *store.Store {
 	tb.Helper()
+	return open(tb, store.DefaultConfig())
+}
+
+// OpenBackfill opens a store as Open does, with its out-of-order window,
+// and so the age of the samples it accepts, reaching back a day before
+// since: for tests that replay fixtures at fixed past times, as an operator
+// backfilling history raises store.out_of_order_window.
+func OpenBackfill(tb testing.TB, since time.Time) *store.Store {
+	tb.Helper()
 	cfg := store.DefaultConfig()
+	cfg.OutOfOrderWindow = max(cfg.OutOfOrderWindow, time.Since(since)+24*time.Hour)
+	return open(tb, cfg)
+}
+
+func open(tb testing.TB, cfg store.Config) *store.Store {
+	tb.Helper()
 	cfg.Dir = tb.TempDir()
 	st, err := store.Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
 	if err != nil {
