@@ -86,8 +86,9 @@ func (f *fetcher) fetch(ctx context.Context, source string, q Query) ([]Series, 
 	if d, ok := f.spec.Sources[source]; ok {
 		def = &d
 	}
-	src, err := f.sources.Source(source, def)
-	if err != nil {
+	if err := checkRange(q, def); err != nil {
+		r = fetchResult{err: err}
+	} else if src, err := f.sources.Source(source, def); err != nil {
 		r = fetchResult{err: fmt.Errorf("source %q: %w", source, err)}
 	} else {
 		s, err := src.Fetch(ctx, q)
@@ -97,4 +98,27 @@ func (f *fetcher) fetch(ctx context.Context, source string, q Query) ([]Series, 
 	f.cache[k] = r
 	f.mu.Unlock()
 	return r.series, r.err
+}
+
+// checkRange refuses, before any source is asked, a reversed range and a
+// range query with more than MaxPointsPerSeries points per series (a
+// jaeger source the spec defines ignores the step). Specs are bounded when
+// validated, but a run judges the copy of its spec made when it started,
+// which may predate the bound.
+func checkRange(q Query, def *SourceSpec) error {
+	switch {
+	case q.Instant():
+		return nil
+	case q.Step < 0 || q.End.Before(q.Start):
+		return Permanent(fmt.Errorf("query %q: the range %s..%s every %s is reversed", q.Expr,
+			q.Start.Format(time.RFC3339), q.End.Format(time.RFC3339), q.Step))
+	case def != nil && def.Type == SourceJaeger:
+		return nil
+	}
+	w := q.End.Sub(q.Start)
+	if n := pointsPerSeries(w, q.Step); n > MaxPointsPerSeries {
+		return Permanent(fmt.Errorf("query %q: a range of %s every %s gives %s points per series; at most %s: use a step of at least %s",
+			q.Expr, Duration(w), Duration(q.Step), thousands(n), thousands(MaxPointsPerSeries), Duration(minDivisor(w, MaxPointsPerSeries-1))))
+	}
+	return nil
 }

@@ -31,9 +31,7 @@ func (s Spec) Validate() error {
 	s.validateCohorts(v)
 	s.Timing.validate(v, s.Limits)
 	s.Limits.validate(v)
-	if s.Step <= 0 {
-		v.add("step", "must be positive")
-	}
+	s.validateStep(v)
 	if !(s.Thresholds.Pass >= 0 && s.Thresholds.Pass <= 100) {
 		v.add("thresholds.pass", "must be within 0..100, got %g", s.Thresholds.Pass)
 	}
@@ -81,7 +79,10 @@ func (s Spec) Validate() error {
 			}
 		}
 	}
-	for i, w := range s.Webhooks {
+	if len(s.Webhooks) > MaxWebhooks {
+		v.add("webhooks", "at most %d webhook URLs, got %s", MaxWebhooks, thousands(int64(len(s.Webhooks))))
+	}
+	for i, w := range s.Webhooks[:min(len(s.Webhooks), MaxWebhooks)] {
 		u, err := url.Parse(w)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.add(fmt.Sprintf("webhooks[%d]", i), "must be an absolute http(s) URL, got %q", w)
@@ -241,26 +242,9 @@ func (s Spec) validateCohort(v *validator, field string, c Cohort) {
 	}
 }
 
-func (t Timing) validate(v *validator, l Limits) {
-	if t.Lifetime < 0 || t.Interval < 0 || t.Lookback < 0 || t.BeginAfter < 0 || t.BaselineOffset < 0 || t.Delay < 0 {
-		v.add("timing", "durations must not be negative")
-	}
-	switch {
-	case t.Interval == 0:
-		v.add("timing.interval", "give timing.lifetime, timing.interval, or both")
-	case t.Lifetime > 0 && t.Lifetime < t.Interval:
-		v.add("timing.lifetime", "must be at least timing.interval (%s), got %s", t.Interval, t.Lifetime)
-	case t.Lifetime == 0 && l.Count == 0:
-		v.add("timing.lifetime", "give timing.lifetime or limits.count with timing.interval")
-	}
-	if t.Start != nil && t.Start.At == nil && t.Start.Relative >= 0 {
-		v.add("timing.start", "a relative start must be negative, such as -1h")
-	}
-}
-
 func (l Limits) validate(v *validator) {
-	if l.Count < 0 || l.Count > 100000 {
-		v.add("limits.count", "must be within 0..100000, got %d", l.Count)
+	if l.Count < 0 || l.Count > MaxIntervals {
+		v.add("limits.count", "must be within 0..%s intervals per run, got %s", thousands(MaxIntervals), thousands(int64(l.Count)))
 	}
 	if l.FailureLimit < 0 {
 		v.add("limits.failure_limit", "must not be negative")

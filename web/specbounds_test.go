@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,35 +65,46 @@ timing: {lifetime: 30m, interval: 10m}
 metrics:
   - {name: m, query: 'x{${cohort}}', judge: {type: mannwhitney}}
 `
+	hooks := "webhooks:\n" + strings.Repeat("  - http://127.0.0.1:9/hook\n", 15000)
 	tests := []struct {
-		name    string
-		body    string
-		field   string
-		message string // substring of the field's message
+		name string
+		body string
+		want []string // "field: " and a part of its message
 	}{
 		{"infinite weight", strings.Replace(base, "judge: {type: mannwhitney}", "weight: .inf, judge: {type: mannwhitney}", 1),
-			"metrics[0].weight", "must be a finite number, got +Inf"},
+			[]string{"metrics[0].weight: must be a finite number, got +Inf"}},
 		{"NaN threshold bound", strings.Replace(base, "judge: {type: mannwhitney}", "judge: {type: threshold, upper: .nan}", 1),
-			"metrics[0].judge.upper", "must be a finite number, got NaN"},
+			[]string{"metrics[0].judge.upper: must be a finite number, got NaN"}},
 		{"infinite effect size of the proportion judge",
 			strings.Replace(base, "judge: {type: mannwhitney}", "total_query: 'y{${cohort}}', judge: {type: proportion, allowed_increase: .inf}", 1),
-			"metrics[0].judge.allowed_increase", "must be a finite number, got +Inf"},
+			[]string{"metrics[0].judge.allowed_increase: must be a finite number, got +Inf"}},
+		{"a day at 1ms", strings.Replace(base, "{lifetime: 30m, interval: 10m}", "{lifetime: 24h}\nstep: 1ms", 1),
+			[]string{"step: 1ms gives 86,400,001 points per series over the 1d window (timing.lifetime); at most 11,000: use a step of at least 7s855ms"}},
+		{"ten years of one-second intervals", strings.Replace(base, "{lifetime: 30m, interval: 10m}", "{lifetime: 87600h, interval: 1s, start: -87600h}", 1),
+			[]string{"timing.lifetime: must be at most 1y", "timing.interval: timing.lifetime 10y / timing.interval 1s gives 315,360,000 intervals; at most 10,000 per run",
+				"timing.start: a relative start reaches at most 1y back"}},
+		{"count over the bound", base + "limits: {count: 100000}\n",
+			[]string{"limits.count: must be within 0..10,000 intervals per run, got 100,000"}},
+		{"start in year 9999", strings.Replace(base, "interval: 10m}", "interval: 10m, start: '9999-01-01T00:00:00Z'}", 1),
+			[]string{"timing.start: 9999-01-01T00:00:00Z is outside 2000-01-01..2100-01-01"}},
+		{"fifteen thousand webhooks", base + hooks, []string{"webhooks: at most 10 webhook URLs, got 15,000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, mgr := realAPI(t)
 			a := serveOn(r, request{method: http.MethodPost, target: "/api/v1/experiments", body: tt.body})
 			if a.Code != http.StatusUnprocessableEntity {
-				t.Fatalf("code %d, want 422: %s", a.Code, a.Body)
+				t.Fatalf("code %d, want 422: %.300s", a.Code, a.Body)
 			}
-			found := false
-			for _, f := range a.fields() {
-				if strings.HasPrefix(f, tt.field+": ") && strings.Contains(f, tt.message) {
-					found = true
+			got := a.fields()
+			if len(got) != len(tt.want) {
+				t.Errorf("fields %q, want %d", got, len(tt.want))
+			}
+			for _, w := range tt.want {
+				field, msg, _ := strings.Cut(w, ": ")
+				if !slices.ContainsFunc(got, func(f string) bool { return strings.HasPrefix(f, field+": ") && strings.Contains(f, msg) }) {
+					t.Errorf("fields %q, want %q", got, w)
 				}
-			}
-			if !found {
-				t.Errorf("fields %q, want %s: ...%s...", a.fields(), tt.field, tt.message)
 			}
 			if xs, err := mgr.List(context.Background()); err != nil || len(xs) != 0 {
 				t.Errorf("a refused spec left %d experiments (%v)", len(xs), err)
