@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -96,5 +97,70 @@ func TestWindowSaturates(t *testing.T) {
 	tw, _, due := sch.Window(99999)
 	if !tw.End.After(tw.Start) || due.Before(tw.End) || tw.End.Sub(t0) != time.Duration(1<<63-1) {
 		t.Errorf("window %v, due %v", tw, due)
+	}
+}
+
+// pointsSource answers every query with n points in one series, counting
+// the calls per query.
+type pointsSource struct {
+	n     int
+	calls map[string]int
+}
+
+func (p *pointsSource) Source(string, *SourceSpec) (Source, error) {
+	return SourceFunc(func(_ context.Context, q Query) ([]Series, error) {
+		p.calls[q.Expr]++
+		return []Series{{Points: make([]Point, p.n)}}, nil
+	}), nil
+}
+
+// TestFetchBoundsQueryPoints: an answer over MaxQueryPoints points is a
+// permanent error naming the numbers; one at the bound is kept.
+func TestFetchBoundsQueryPoints(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := Query{Expr: "x", Start: t0, End: t0.Add(time.Hour), Step: time.Minute}
+	for _, tt := range []struct {
+		n     int
+		error string
+	}{
+		{MaxQueryPoints, ""},
+		{MaxQueryPoints + 1, `query "x" returned 2,000,001 points in 1 series; at most 2,000,000 per query`},
+	} {
+		src := &pointsSource{n: tt.n, calls: map[string]int{}}
+		s, err := newFetcher(Spec{}, src).fetch(context.Background(), "s", q)
+		if tt.error == "" {
+			if err != nil || countPoints(s) != tt.n {
+				t.Errorf("%d points: %d, %v", tt.n, countPoints(s), err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), tt.error) || s != nil {
+			t.Errorf("%d points: got %d, %v; want a permanent error containing %q", tt.n, countPoints(s), err, tt.error)
+		}
+	}
+}
+
+// TestFetcherForgetsPastMaxQueryPoints: the fetcher answers a repeated
+// query from what it kept, until what it keeps would pass MaxQueryPoints;
+// then it forgets, and fetches again.
+func TestFetcherForgetsPastMaxQueryPoints(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := func(expr string) Query {
+		return Query{Expr: expr, Start: t0, End: t0.Add(time.Hour), Step: time.Minute}
+	}
+	src := &pointsSource{n: MaxQueryPoints / 2, calls: map[string]int{}}
+	f := newFetcher(Spec{}, src)
+	for _, expr := range []string{"a", "b", "a", "b", "c", "a", "c", "b"} {
+		if _, err := f.fetch(context.Background(), "s", q(expr)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a and b are kept (at the bound); c forgets both; a is fetched again
+	// and kept beside c; b again forgets a and c.
+	if want := map[string]int{"a": 2, "b": 2, "c": 1}; !maps.Equal(src.calls, want) {
+		t.Errorf("calls %v, want %v", src.calls, want)
+	}
+	if f.held > MaxQueryPoints {
+		t.Errorf("holding %d points", f.held)
 	}
 }

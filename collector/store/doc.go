@@ -3,5 +3,7 @@
 //
 // Receivers in package collector append into it through Prometheus' storage
 // interfaces; analysis sources and the Prometheus-compatible query API read
-// from it. It must not import any other augur package.
+// from it, the sources through a Limited view whose engine bounds the
+// samples of one query apart from the API's. It must not import any other
+// augur package.
 package store
