@@ -28,6 +28,7 @@ func (s Spec) Validate() error {
 		v.err(s.Sources[name].Validate("sources." + name))
 	}
 	s.validateFinite(v)
+	s.validateText(v)
 	s.validateCohorts(v)
 	s.Timing.validate(v, s.Limits)
 	s.Limits.validate(v)

@@ -56,6 +56,8 @@ func (t Timing) validate(v *validator, l Limits) {
 			v.add(d.field, "must not be negative, got %s", time.Duration(d.d))
 		case d.d.Std() > MaxTimingSpan:
 			v.add(d.field, "must be at most %s, got %s", Duration(MaxTimingSpan), d.d)
+		case !wholeMillis(d.d.Std()):
+			v.add(d.field, "must be a whole number of milliseconds, got %s", time.Duration(d.d))
 		}
 	}
 	switch {
@@ -85,6 +87,8 @@ func (t Timing) validate(v *validator, l Limits) {
 			v.add("timing.start", "a relative start must be negative, such as -1h")
 		case st.At == nil && st.Relative < -MaxTimingSpan:
 			v.add("timing.start", "a relative start reaches at most %s back, got %s", Duration(MaxTimingSpan), st)
+		case st.At == nil && !wholeMillis(st.Relative):
+			v.add("timing.start", "a relative start must be a whole number of milliseconds, got %s", st.Relative)
 		}
 	}
 }
@@ -98,6 +102,9 @@ func (s Spec) validateStep(v *validator) {
 		return
 	case s.Step.Std() > MaxTimingSpan:
 		v.add("step", "must be at most %s, got %s", Duration(MaxTimingSpan), s.Step)
+		return
+	case !wholeMillis(s.Step.Std()):
+		v.add("step", "must be a whole number of milliseconds, got %s", s.Step.Std())
 		return
 	}
 	w, what, ok := s.longestWindow()
@@ -142,6 +149,11 @@ func (s Spec) readsRanges() bool {
 	}
 	return false
 }
+
+// wholeMillis reports whether d is a whole number of milliseconds, the
+// resolution durations are written at (a finer one would not survive the
+// spec's JSON form).
+func wholeMillis(d time.Duration) bool { return d%time.Millisecond == 0 }
 
 // pointsPerSeries is how many points a range query over w every step
 // returns per series.

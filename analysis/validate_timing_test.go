@@ -116,21 +116,46 @@ func TestSpecBounds(t *testing.T) {
 	}
 }
 
-// TestSpecBoundsNegativeDurations: durations cannot be written negative,
-// but a spec built in code (an import) can hold them.
-func TestSpecBoundsNegativeDurations(t *testing.T) {
+// TestSpecBoundsBuiltInCode: durations cannot be written negative or finer
+// than a millisecond, but a spec built in code (an import) can hold them.
+func TestSpecBoundsBuiltInCode(t *testing.T) {
 	s, err := ParseSpec(strings.NewReader("apiVersion: augur/v1\nname: x\ncohorts: {baseline: 'v=\"1\"', canary: 'v=\"2\"'}\ntiming: {lifetime: 1h}\n" +
 		"metrics: [{name: m, query: 'x{${cohort}}', judge: {type: mannwhitney}}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Timing.Delay = Duration(-time.Second)
-	s.Timing.BaselineOffset = Duration(-time.Minute)
-	err = s.Validate()
-	for _, w := range []string{"timing.baseline_offset: must not be negative, got -1m0s", "timing.delay: must not be negative, got -1s"} {
-		if err == nil || !strings.Contains(err.Error(), w) {
-			t.Errorf("want %q in %v", w, err)
-		}
+	tests := []struct {
+		name   string
+		modify func(*Spec)
+		want   string // "": accepted
+	}{
+		{"negative delay", func(s *Spec) { s.Timing.Delay = Duration(-time.Second) }, "timing.delay: must not be negative, got -1s"},
+		{"negative offset", func(s *Spec) { s.Timing.BaselineOffset = Duration(-time.Minute) }, "timing.baseline_offset: must not be negative, got -1m0s"},
+		{"whole milliseconds", func(s *Spec) { s.Timing.BaselineOffset = Duration(time.Millisecond) }, ""},
+		{"a fraction of a millisecond", func(s *Spec) { s.Timing.BaselineOffset = Duration(400 * time.Microsecond) },
+			"timing.baseline_offset: must be a whole number of milliseconds, got 400µs"},
+		{"a lifetime off the millisecond", func(s *Spec) { s.Timing.Lifetime = Duration(time.Hour + time.Nanosecond) },
+			"timing.lifetime: must be a whole number of milliseconds, got 1h0m0.000000001s"},
+		{"a step off the millisecond", func(s *Spec) { s.Step = Duration(1500 * time.Microsecond) }, "step: must be a whole number of milliseconds, got 1.5ms"},
+		{"a relative start off the millisecond", func(s *Spec) { s.Timing.Start = &StartTime{Relative: -time.Hour - time.Microsecond} },
+			"timing.start: a relative start must be a whole number of milliseconds, got -1h0m0.000001s"},
+		{"an absolute start in nanoseconds", func(s *Spec) {
+			at := time.Date(2026, 1, 1, 0, 0, 0, 1, time.UTC)
+			s.Timing.Start = &StartTime{At: &at}
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := s
+			tt.modify(&c)
+			err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.want != "" && (err == nil || err.Error() != tt.want):
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
 	}
 }
 
