@@ -31,18 +31,13 @@ import (
 // answers them whole (gigabytes) for the fetcher to refuse afterwards, as
 // it refuses other sources' answers over MaxQueryPoints.
 func BenchmarkWorstSpecPeakRSS(b *testing.B) {
-	cases := []struct {
+	type bench struct {
 		series int
 		shared bool
-	}{{100, false}, {181, false}, {4500, false}}
+	}
+	cases := []bench{{100, false}, {181, false}, {4500, false}}
 	if os.Getenv("AUGUR_HUGE_TESTS") != "" {
-		cases = append(cases, struct {
-			series int
-			shared bool
-		}{1000, true}, struct {
-			series int
-			shared bool
-		}{4500, true})
+		cases = append(cases, bench{1000, true}, bench{4500, true})
 	}
 	for _, c := range cases {
 		engine := "limited"
