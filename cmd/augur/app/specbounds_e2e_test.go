@@ -1,63 +1,20 @@
-package web
+package app
 
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/gin-gonic/gin"
-
-	"github.com/augurhq/augur/analysis"
-	"github.com/augurhq/augur/analysis/state"
 )
 
-// realAPI serves the API over a real manager on a SQLite state store, with
-// the OpenAPI check of newEngine.
-func realAPI(t *testing.T) (*gin.Engine, *analysis.Manager) {
-	t.Helper()
-	db, err := state.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "augur.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	none := sourcesFunc(func(string, *analysis.SourceSpec) (analysis.Source, error) {
-		t.Error("a refused spec was fetched")
-		return nil, analysis.ErrPermanent
-	})
-	mgr, err := analysis.NewManager(analysis.DefaultManagerConfig(), db, none, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(mgr.Close)
-	gin.SetMode(gin.TestMode)
-	doc := loadOpenAPI(t)
-	r := gin.New()
-	r.Use(func(c *gin.Context) {
-		c.Next()
-		if route := c.FullPath(); route != "" && !documented(doc, route, c.Request.Method, c.Writer.Status()) {
-			t.Errorf("%s %s answered %d, which the OpenAPI document does not list", c.Request.Method, route, c.Writer.Status())
-		}
-	})
-	Register(r, mgr)
-	return r, mgr
-}
-
-type sourcesFunc func(name string, def *analysis.SourceSpec) (analysis.Source, error)
-
-func (f sourcesFunc) Source(name string, def *analysis.SourceSpec) (analysis.Source, error) {
-	return f(name, def)
-}
-
-// TestCreateRefusesUnboundedSpecs: specs that would exhaust memory, create
-// millions of intervals, overflow time arithmetic or cannot be stored are
-// answered 422 naming the field, and nothing is stored.
+// TestCreateRefusesUnboundedSpecs: through augur serve, specs that would
+// exhaust memory, create millions of intervals, overflow time arithmetic,
+// hold a worker for hours or could not be stored are answered 422 naming
+// each field, and nothing is stored.
 func TestCreateRefusesUnboundedSpecs(t *testing.T) {
+	srv := startServer(t, nil)
 	const base = `apiVersion: augur/v1
 name: bounds
 cohorts: {baseline: 'v="1"', canary: 'v="2"'}
@@ -87,16 +44,33 @@ metrics:
 			[]string{"limits.count: must be within 0..10,000 intervals per run, got 100,000"}},
 		{"start in year 9999", strings.Replace(base, "interval: 10m}", "interval: 10m, start: '9999-01-01T00:00:00Z'}", 1),
 			[]string{"timing.start: 9999-01-01T00:00:00Z is outside 2000-01-01..2100-01-01"}},
+		{"start in year 1", strings.Replace(base, "interval: 10m}", "interval: 10m, start: '0001-01-01T00:00:00Z'}", 1),
+			[]string{"timing.start: 0001-01-01T00:00:00Z is outside 2000-01-01..2100-01-01"}},
 		{"fifteen thousand webhooks", base + hooks, []string{"webhooks: at most 10 webhook URLs, got 15,000"}},
+		{"a control character JSON would store raw", strings.Replace(base, "name: bounds", `name: "bounds\x7f"`, 1),
+			[]string{"name: must not contain the control character U+007F"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, mgr := realAPI(t)
-			a := serveOn(r, request{method: http.MethodPost, target: "/api/v1/experiments", body: tt.body})
-			if a.Code != http.StatusUnprocessableEntity {
-				t.Fatalf("code %d, want 422: %.300s", a.Code, a.Body)
+			resp, err := http.Post(srv.URL()+"/api/v1/experiments", "application/yaml", strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
 			}
-			got := a.fields()
+			defer resp.Body.Close()
+			var e struct {
+				Error  string                            `json:"error"`
+				Fields []struct{ Field, Message string } `json:"fields"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422: %.300s", resp.StatusCode, e.Error)
+			}
+			var got []string
+			for _, f := range e.Fields {
+				got = append(got, f.Field+": "+f.Message)
+			}
 			if len(got) != len(tt.want) {
 				t.Errorf("fields %q, want %d", got, len(tt.want))
 			}
@@ -106,26 +80,9 @@ metrics:
 					t.Errorf("fields %q, want %q", got, w)
 				}
 			}
-			if xs, err := mgr.List(context.Background()); err != nil || len(xs) != 0 {
+			if xs, err := srv.Manager().List(context.Background()); err != nil || len(xs) != 0 {
 				t.Errorf("a refused spec left %d experiments (%v)", len(xs), err)
 			}
 		})
 	}
-}
-
-// serveOn records one request served by r.
-func serveOn(r http.Handler, req request) answer {
-	var body io.Reader = http.NoBody
-	if req.body != "" {
-		body = strings.NewReader(req.body)
-	}
-	hr := httptest.NewRequest(req.method, req.target, body)
-	for i := 0; i+1 < len(req.header); i += 2 {
-		hr.Header.Set(req.header[i], req.header[i+1])
-	}
-	w := httptest.NewRecorder()
-	r.ServeHTTP(w, hr)
-	a := answer{ResponseRecorder: w}
-	_ = json.Unmarshal(w.Body.Bytes(), &a.json)
-	return a
 }
