@@ -5,19 +5,17 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/util/annotations"
 )
 
 // engineOptions are the options of Open's PromQL engine over a store
-// configured by cfg, with another bound on the samples one evaluation may
-// load (TestLimitedEvaluatesAsTheStore keeps the two alike).
-func engineOptions(cfg Config, logger *slog.Logger, reg prometheus.Registerer, maxSamples int) promql.EngineOpts {
+// configured by cfg (TestLimited keeps the two alike), with another bound
+// on the samples one evaluation may load and no metrics of its own.
+func engineOptions(cfg Config, logger *slog.Logger, maxSamples int) promql.EngineOpts {
 	return promql.EngineOpts{
 		Logger:               logger,
-		Reg:                  reg,
 		MaxSamples:           maxSamples,
 		Timeout:              cfg.QueryTimeout,
 		LookbackDelta:        cfg.LookbackDelta,
@@ -47,7 +45,7 @@ func (s *Store) Limited(maxSamples int, logger *slog.Logger) *Limited {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Limited{s: s, engine: promql.NewEngine(engineOptions(s.cfg, logger, nil, maxSamples))}
+	return &Limited{s: s, engine: promql.NewEngine(engineOptions(s.cfg, logger, maxSamples))}
 }
 
 // Instant evaluates a PromQL expression at ts, as Store.Instant does.
