@@ -50,13 +50,25 @@ func WithRetry(src Source, retries int, backoff time.Duration) Source {
 	})
 }
 
+// MaxQueryPoints bounds the points (every value of every series) one query
+// may return, and with them the memory one metric's judgement takes: about
+// 60 bytes per point of each cohort, from the query engine to the judge.
+// The embedded store stops an experiment query that would load more
+// samples (store.Limited); other sources' answers over it are refused
+// before they are kept or judged. Two million is 180 series at the full
+// MaxPointsPerSeries, or 2,000 pods at 1,000 points, each cohort.
+const MaxQueryPoints = 2_000_000
+
 // fetcher answers an interval's queries, each distinct query once (a
-// control cohort shared by variants is fetched once).
+// control cohort shared by variants is fetched once) while the results it
+// keeps hold at most MaxQueryPoints points; past that, it forgets what it
+// kept and a query asked again is fetched again.
 type fetcher struct {
 	spec    Spec
 	sources Sources
 	mu      sync.Mutex
 	cache   map[fetchKey]fetchResult
+	held    int // points in cache
 }
 
 type fetchKey struct {
@@ -86,15 +98,57 @@ func (f *fetcher) fetch(ctx context.Context, source string, q Query) ([]Series, 
 	if d, ok := f.spec.Sources[source]; ok {
 		def = &d
 	}
-	src, err := f.sources.Source(source, def)
-	if err != nil {
+	if err := checkRange(q, def); err != nil {
+		r = fetchResult{err: err}
+	} else if src, err := f.sources.Source(source, def); err != nil {
 		r = fetchResult{err: fmt.Errorf("source %q: %w", source, err)}
 	} else {
 		s, err := src.Fetch(ctx, q)
 		r = fetchResult{series: s, err: err}
+		if n := countPoints(s); n > MaxQueryPoints {
+			r = fetchResult{err: Permanent(fmt.Errorf("query %q returned %s points in %s series; at most %s per query: aggregate the series or raise the step",
+				q.Expr, thousands(int64(n)), thousands(int64(len(s))), thousands(MaxQueryPoints)))}
+		}
 	}
+	n := countPoints(r.series)
 	f.mu.Lock()
+	if f.held+n > MaxQueryPoints {
+		clear(f.cache)
+		f.held = 0
+	}
 	f.cache[k] = r
+	f.held += n
 	f.mu.Unlock()
 	return r.series, r.err
+}
+
+func countPoints(series []Series) int {
+	n := 0
+	for _, s := range series {
+		n += len(s.Points)
+	}
+	return n
+}
+
+// checkRange refuses, before any source is asked, a reversed range and a
+// range query with more than MaxPointsPerSeries points per series (a
+// jaeger source the spec defines ignores the step). Specs are bounded when
+// validated, but a run judges the copy of its spec made when it started,
+// which may predate the bound.
+func checkRange(q Query, def *SourceSpec) error {
+	switch {
+	case q.Instant():
+		return nil
+	case q.Step < 0 || q.End.Before(q.Start):
+		return Permanent(fmt.Errorf("query %q: the range %s..%s every %s is reversed", q.Expr,
+			q.Start.Format(time.RFC3339), q.End.Format(time.RFC3339), q.Step))
+	case def != nil && def.Type == SourceJaeger:
+		return nil
+	}
+	w := q.End.Sub(q.Start)
+	if n := pointsPerSeries(w, q.Step); n > MaxPointsPerSeries {
+		return Permanent(fmt.Errorf("query %q: a range of %s every %s gives %s points per series; at most %s: use a step of at least %s",
+			q.Expr, Duration(w), Duration(q.Step), thousands(n), thousands(MaxPointsPerSeries), Duration(minDivisor(w, MaxPointsPerSeries-1))))
+	}
+	return nil
 }

@@ -64,8 +64,14 @@ type Spec struct {
 	// GroupWeights weighs the metric groups in the score (Kayenta's
 	// classifier.groupWeights). Empty: every group weighs the same.
 	GroupWeights map[string]float64 `yaml:"group_weights,omitempty" json:"group_weights,omitempty"`
-	Webhooks     []string           `yaml:"webhooks,omitempty" json:"webhooks,omitempty"`
+	// Webhooks receive the final verdict (at most MaxWebhooks).
+	Webhooks []string `yaml:"webhooks,omitempty" json:"webhooks,omitempty"`
 }
+
+// MaxWebhooks bounds the webhook URLs of one spec: a verdict is delivered to
+// each in turn, with retries, by the worker that judged the run, so a long
+// list would hold that worker for as long as its slowest receivers take.
+const MaxWebhooks = 10
 
 // SRMSpec is the sample-ratio-mismatch check of an abn experiment: Query
 // counts each cohort's units (requests, users) over the window, and the

@@ -3,6 +3,7 @@ package analysis
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -160,9 +161,11 @@ func (s Spec) IntervalCount() int {
 }
 
 // Window returns interval i's (0-based) windows for the treatment and the
-// reference, and when it comes due.
+// reference, and when it comes due. A valid spec's schedule stays years
+// within time.Duration; one that does not (stored before its bounds)
+// saturates rather than wrapping around.
 func (sc Schedule) Window(i int) (treatment, reference TimeRange, due time.Time) {
-	end := sc.Begin.Add(time.Duration(i+1) * sc.Interval)
+	end := sc.Begin.Add(mulDuration(i+1, sc.Interval))
 	start := sc.Begin
 	if sc.Lookback > 0 && end.Add(-sc.Lookback).After(start) {
 		start = end.Add(-sc.Lookback)
@@ -170,4 +173,12 @@ func (sc Schedule) Window(i int) (treatment, reference TimeRange, due time.Time)
 	treatment = TimeRange{Start: start, End: end}
 	reference = TimeRange{Start: start.Add(-sc.BaselineOffset), End: end.Add(-sc.BaselineOffset)}
 	return treatment, reference, end.Add(sc.Delay)
+}
+
+// mulDuration is n·d, saturated at the largest time.Duration.
+func mulDuration(n int, d time.Duration) time.Duration {
+	if d > 0 && int64(n) > math.MaxInt64/int64(d) {
+		return math.MaxInt64
+	}
+	return time.Duration(n) * d
 }

@@ -27,16 +27,16 @@ func (s Spec) Validate() error {
 		}
 		v.err(s.Sources[name].Validate("sources." + name))
 	}
+	s.validateFinite(v)
+	s.validateText(v)
 	s.validateCohorts(v)
 	s.Timing.validate(v, s.Limits)
 	s.Limits.validate(v)
-	if s.Step <= 0 {
-		v.add("step", "must be positive")
-	}
-	if s.Thresholds.Pass < 0 || s.Thresholds.Pass > 100 {
+	s.validateStep(v)
+	if !(s.Thresholds.Pass >= 0 && s.Thresholds.Pass <= 100) {
 		v.add("thresholds.pass", "must be within 0..100, got %g", s.Thresholds.Pass)
 	}
-	if s.Thresholds.Marginal < 0 || s.Thresholds.Marginal > s.Thresholds.Pass {
+	if !v.nonFinite["thresholds.pass"] && !(s.Thresholds.Marginal >= 0 && s.Thresholds.Marginal <= s.Thresholds.Pass) {
 		v.add("thresholds.marginal", "must be within 0..thresholds.pass (%g), got %g", s.Thresholds.Pass, s.Thresholds.Marginal)
 	}
 	switch s.Correction {
@@ -80,7 +80,10 @@ func (s Spec) Validate() error {
 			}
 		}
 	}
-	for i, w := range s.Webhooks {
+	if len(s.Webhooks) > MaxWebhooks {
+		v.add("webhooks", "at most %d webhook URLs, got %s", MaxWebhooks, thousands(int64(len(s.Webhooks))))
+	}
+	for i, w := range s.Webhooks[:min(len(s.Webhooks), MaxWebhooks)] {
 		u, err := url.Parse(w)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.add(fmt.Sprintf("webhooks[%d]", i), "must be an absolute http(s) URL, got %q", w)
@@ -89,10 +92,72 @@ func (s Spec) Validate() error {
 	return errors.Join(v.errs...)
 }
 
-type validator struct{ errs []error }
+// validator collects the errors of one spec. A field found not to be a
+// finite number is reported once, by validateFinite: further checks of it
+// are dropped.
+type validator struct {
+	errs      []error
+	nonFinite map[string]bool
+}
 
 func (v *validator) add(field, format string, a ...any) {
+	if v.nonFinite[field] {
+		return
+	}
 	v.errs = append(v.errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, a...)))
+}
+
+// finite reports whether x is a finite number, and names the field when it
+// is not (±Inf and NaN have no JSON form: a spec holding one could not be
+// stored).
+func (v *validator) finite(field string, x float64) bool {
+	if !math.IsNaN(x) && !math.IsInf(x, 0) {
+		return true
+	}
+	v.add(field, "must be a finite number, got %g", x)
+	if v.nonFinite == nil {
+		v.nonFinite = map[string]bool{}
+	}
+	v.nonFinite[field] = true
+	return false
+}
+
+// validateFinite checks every number a spec carries.
+func (s Spec) validateFinite(v *validator) {
+	v.finite("thresholds.pass", s.Thresholds.Pass)
+	v.finite("thresholds.marginal", s.Thresholds.Marginal)
+	for _, g := range sortedKeys(s.GroupWeights) {
+		v.finite("group_weights."+g, s.GroupWeights[g])
+	}
+	if s.SRM != nil {
+		for _, n := range sortedKeys(s.SRM.Split) {
+			v.finite("srm.split."+n, s.SRM.Split[n])
+		}
+		v.finite("srm.p_value", s.SRM.PValue)
+	}
+	for i, m := range s.Metrics {
+		field := fmt.Sprintf("metrics[%d]", i)
+		v.finite(field+".weight", m.Weight)
+		m.Judge.finite(v, field+".judge")
+	}
+}
+
+// finite checks the judge's numbers and reports whether all are finite.
+func (j JudgeSpec) finite(v *validator, field string) bool {
+	ok := true
+	for _, n := range []struct {
+		name string
+		x    *float64
+	}{
+		{"confidence", &j.Confidence}, {"allowed_increase", &j.AllowedIncrease}, {"allowed_decrease", &j.AllowedDecrease},
+		{"critical_increase", &j.CriticalIncrease}, {"critical_decrease", &j.CriticalDecrease},
+		{"outlier_factor", &j.OutlierFactor}, {"lower", j.Lower}, {"upper", j.Upper}, {"alpha", &j.Alpha}, {"tau2", &j.Tau2},
+	} {
+		if n.x != nil && !v.finite(field+"."+n.name, *n.x) {
+			ok = false
+		}
+	}
+	return ok
 }
 
 func (v *validator) err(err error) {
@@ -178,26 +243,9 @@ func (s Spec) validateCohort(v *validator, field string, c Cohort) {
 	}
 }
 
-func (t Timing) validate(v *validator, l Limits) {
-	if t.Lifetime < 0 || t.Interval < 0 || t.Lookback < 0 || t.BeginAfter < 0 || t.BaselineOffset < 0 || t.Delay < 0 {
-		v.add("timing", "durations must not be negative")
-	}
-	switch {
-	case t.Interval == 0:
-		v.add("timing.interval", "give timing.lifetime, timing.interval, or both")
-	case t.Lifetime > 0 && t.Lifetime < t.Interval:
-		v.add("timing.lifetime", "must be at least timing.interval (%s), got %s", t.Interval, t.Lifetime)
-	case t.Lifetime == 0 && l.Count == 0:
-		v.add("timing.lifetime", "give timing.lifetime or limits.count with timing.interval")
-	}
-	if t.Start != nil && t.Start.At == nil && t.Start.Relative >= 0 {
-		v.add("timing.start", "a relative start must be negative, such as -1h")
-	}
-}
-
 func (l Limits) validate(v *validator) {
-	if l.Count < 0 || l.Count > 100000 {
-		v.add("limits.count", "must be within 0..100000, got %d", l.Count)
+	if l.Count < 0 || l.Count > MaxIntervals {
+		v.add("limits.count", "must be within 0..%s intervals per run, got %s", thousands(MaxIntervals), thousands(int64(l.Count)))
 	}
 	if l.FailureLimit < 0 {
 		v.add("limits.failure_limit", "must not be negative")

@@ -65,6 +65,8 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 		add("judge.relative", "an slo experiment has no baseline to be relative to")
 	}
 	j := m.Judge
+	// The judges' own checks would repeat a number validateFinite refused.
+	finite := j.finite(&validator{}, "")
 	kindOK := func(kinds ...string) {
 		for _, k := range kinds {
 			if m.Kind == k {
@@ -79,7 +81,7 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 		validateDirection(add, j.Direction)
 		if j.Confidence <= 0 || j.Confidence >= 1 {
 			add("judge.confidence", "must be within (0, 1), got %g", j.Confidence)
-		} else if err := m.mannWhitneyConfig().Validate(); err != nil {
+		} else if err := m.mannWhitneyConfig().Validate(); finite && err != nil {
 			add("judge", "%v", err)
 		}
 		if j.Aggregate != "" || j.Lower != nil || j.Upper != nil || j.Relative {
@@ -87,7 +89,7 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 		}
 	case JudgeThreshold:
 		kindOK(KindPoints, KindSamples, KindCounts)
-		if err := m.thresholdConfig().Validate(); err != nil {
+		if err := m.thresholdConfig().Validate(); finite && err != nil {
 			add("judge", "%v", err)
 		}
 		if j.Direction != "" || j.AllowedIncrease != 0 || j.AllowedDecrease != 0 || j.CriticalIncrease != 0 || j.CriticalDecrease != 0 ||

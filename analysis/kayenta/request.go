@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -116,15 +117,25 @@ func (m *Minutes) UnmarshalJSON(b []byte) error {
 	}
 	s := strings.Trim(string(b), `"`)
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 {
-		return fmt.Errorf("minutes must be a non-negative number, got %s", b)
+	if err != nil || !(v >= 0) || v > float64(maxMinutes) {
+		return fmt.Errorf("minutes must be a non-negative number, at most %d (a year), got %s", maxMinutes, b)
 	}
 	*m = Minutes(v)
 	return nil
 }
 
-// Duration is m as a time.Duration.
-func (m Minutes) Duration() time.Duration { return time.Duration(float64(m) * float64(time.Minute)) }
+// maxMinutes is analysis.MaxTimingSpan in minutes: no timing of a spec may
+// be longer.
+const maxMinutes = int64(analysis.MaxTimingSpan / time.Minute)
+
+// Duration is m as a time.Duration, to the millisecond (a spec's
+// resolution).
+func (m Minutes) Duration() time.Duration { return toMillis(float64(m) * float64(time.Minute)) }
+
+// toMillis rounds a number of nanoseconds to whole milliseconds.
+func toMillis(ns float64) time.Duration {
+	return time.Duration(math.Round(ns/float64(time.Millisecond))) * time.Millisecond
+}
 
 // parseISODuration reads days, hours, minutes and seconds of an ISO 8601
 // duration.
@@ -133,15 +144,18 @@ func parseISODuration(s string) (time.Duration, error) {
 	if p == nil || s == "P" || strings.HasSuffix(s, "T") {
 		return 0, fmt.Errorf("%q is not an ISO 8601 duration such as PT1H30M", s)
 	}
-	var d time.Duration
+	var ns float64
 	for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute, time.Second} {
 		if p[i+1] == "" {
 			continue
 		}
 		v, _ := strconv.ParseFloat(p[i+1], 64)
-		d += time.Duration(v * float64(unit))
+		ns += v * float64(unit)
 	}
-	return d, nil
+	if ns > float64(analysis.MaxTimingSpan) {
+		return 0, fmt.Errorf("%q is longer than a year, the longest timing a spec may have", s)
+	}
+	return toMillis(ns), nil
 }
 
 // Scopes are execution request scopes by scope name.

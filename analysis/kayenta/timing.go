@@ -54,8 +54,8 @@ func (d *decoder) step(p ScopePair) (analysis.Duration, error) {
 	if s == 0 {
 		s = p.Control.Step
 	}
-	if s < 0 {
-		return 0, fmt.Errorf("scopes: step %d: must be a positive number of seconds", s)
+	if s < 0 || s > int64(analysis.MaxTimingSpan/time.Second) {
+		return 0, fmt.Errorf("scopes: step %d: must be a positive number of seconds, at most %d (a year)", s, int64(analysis.MaxTimingSpan/time.Second))
 	}
 	if p.Control.Step != 0 && p.Experiment.Step != 0 && p.Control.Step != p.Experiment.Step {
 		d.warn("scopes: controlScope.step %d differs from experimentScope.step %d; using the experiment's", p.Control.Step, p.Experiment.Step)
@@ -78,7 +78,7 @@ func (d *decoder) window(opts Options, p ScopePair, t *analysis.Timing) error {
 		if !exp.End.After(exp.Start) {
 			return fmt.Errorf("scopes: experimentScope.end %s is not after its start %s", stamp(exp.End), stamp(exp.Start))
 		}
-		life := exp.End.Sub(exp.Start)
+		life := exp.End.Sub(exp.Start).Round(time.Millisecond)
 		if opts.Lifetime != 0 && opts.Lifetime != life {
 			d.warn("lifetime %s: the scopes' start and end give %s, which takes precedence", analysis.Duration(opts.Lifetime), analysis.Duration(life))
 		}
@@ -87,7 +87,7 @@ func (d *decoder) window(opts Options, p ScopePair, t *analysis.Timing) error {
 	if ctl.Start.IsZero() || ctl.Start.Equal(exp.Start) {
 		return nil
 	}
-	off := exp.Start.Sub(ctl.Start)
+	off := exp.Start.Sub(ctl.Start).Round(time.Millisecond)
 	if off < 0 {
 		return fmt.Errorf("scopes: controlScope.start %s is after experimentScope.start %s; augur can only shift the baseline back", stamp(ctl.Start), stamp(exp.Start))
 	}

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"container/list"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/analysis/source/jaeger"
@@ -18,8 +20,10 @@ import (
 
 // Registry opens the sources experiments name: the embedded store, the
 // sources the server's configuration defines, and, if allowed, those a
-// spec defines itself. Opened sources are kept and shared; each is wrapped
-// with its retries and backoff. It implements analysis.Sources.
+// spec defines itself. Opened sources are shared (one per definition),
+// each wrapped with its retries and backoff, and closed when idle or, for
+// spec-defined ones, when too many are open (see Limits). It implements
+// analysis.Sources.
 type Registry struct {
 	logger   *slog.Logger
 	embedded analysis.Source
@@ -28,21 +32,31 @@ type Registry struct {
 	// credentials chosen by whoever submits the experiment). Off, a spec may
 	// only name the server's sources.
 	allowSpec bool
+	limits    Limits
+	now       func() time.Time
 
 	mu     sync.Mutex
-	opened map[string]opened
-}
+	opened map[string]*entry // by definition (JSON)
+	lru    *list.List        // spec-defined entries, most recently used first
+	closed bool
 
-type opened struct {
-	src    analysis.Source
-	closer io.Closer
+	stop, janitorDone chan struct{}
 }
 
 // NewRegistry returns a registry over the embedded store (nil: none) and
-// the server's named sources, each validated.
-func NewRegistry(embedded analysis.Source, named map[string]analysis.SourceSpec, allowSpecSources bool, logger *slog.Logger) (*Registry, error) {
+// the server's named sources, each validated, with DefaultLimits unless an
+// option says otherwise. Close it to close its sources.
+func NewRegistry(embedded analysis.Source, named map[string]analysis.SourceSpec, allowSpecSources bool, logger *slog.Logger, opts ...Option) (*Registry, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Registry{logger: logger, embedded: embedded, allowSpec: allowSpecSources, limits: DefaultLimits(), now: time.Now,
+		opened: map[string]*entry{}, lru: list.New(), stop: make(chan struct{}), janitorDone: make(chan struct{})}
+	for _, o := range opts {
+		o(r)
+	}
+	if err := r.limits.Validate("sources"); err != nil {
+		return nil, err
 	}
 	out := make(map[string]analysis.SourceSpec, len(named))
 	names := make([]string, 0, len(named))
@@ -61,12 +75,15 @@ func NewRegistry(embedded analysis.Source, named map[string]analysis.SourceSpec,
 		}
 		out[n] = s
 	}
-	return &Registry{logger: logger, embedded: embedded, named: out, allowSpec: allowSpecSources, opened: map[string]opened{}}, nil
+	r.named = out
+	go r.janitor(r.stop)
+	return r, nil
 }
 
 // Source returns the named source (see analysis.Sources).
 func (r *Registry) Source(name string, def *analysis.SourceSpec) (analysis.Source, error) {
 	var spec analysis.SourceSpec
+	fromSpec := false
 	switch {
 	case def != nil && def.Type == analysis.SourceEmbedded:
 		spec = *def
@@ -75,6 +92,7 @@ func (r *Registry) Source(name string, def *analysis.SourceSpec) (analysis.Sourc
 			return nil, analysis.Permanent(fmt.Errorf("source %q is defined in the experiment, and this server only allows the sources it configures (analysis.allow_spec_sources)", name))
 		}
 		spec = *def
+		fromSpec = true
 	case name == analysis.DefaultSource:
 		spec = analysis.SourceSpec{Type: analysis.SourceEmbedded}
 	default:
@@ -95,18 +113,15 @@ func (r *Registry) Source(name string, def *analysis.SourceSpec) (analysis.Sourc
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if o, ok := r.opened[string(key)]; ok {
-		return o.src, nil
-	}
-	src, closer, err := open(spec, r.logger.With("source", name))
+	h := handle{r: r, key: string(key), name: name, def: spec, spec: fromSpec}
+	// Open it now, so that a definition that cannot be opened is reported
+	// here.
+	e, err := r.acquire(h)
 	if err != nil {
-		return nil, analysis.Permanent(fmt.Errorf("source %q: %w", name, err))
+		return nil, err
 	}
-	wrapped := analysis.WithRetry(src, *spec.Retries, spec.Backoff.Std())
-	r.opened[string(key)] = opened{src: wrapped, closer: closer}
-	return wrapped, nil
+	r.release(e)
+	return h, nil
 }
 
 // Check reports, naming the field, every metric (and the SRM query) whose
@@ -144,10 +159,16 @@ func open(spec analysis.SourceSpec, logger *slog.Logger) (analysis.Source, io.Cl
 	switch spec.Type {
 	case analysis.SourcePrometheus:
 		s, err := prometheus.New(spec, logger)
-		return s, nil, err
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s, nil
 	case analysis.SourceLoki:
 		s, err := loki.New(spec, logger)
-		return s, nil, err
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s, nil
 	case analysis.SourceJaeger:
 		s, err := jaeger.New(spec, logger)
 		if err != nil {
@@ -171,18 +192,21 @@ func (r *Registry) names() string {
 	return strings.Join(ns, ", ") + " and embedded"
 }
 
-// Close closes every opened source that holds a connection.
+// Close closes every open source, in use or not; queries through the
+// registry fail after it.
 func (r *Registry) Close() error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	var first error
-	for k, o := range r.opened {
-		if o.closer != nil {
-			if err := o.closer.Close(); err != nil && first == nil {
-				first = err
-			}
-		}
-		delete(r.opened, k)
+	if r.closed {
+		r.mu.Unlock()
+		return nil
 	}
-	return first
+	r.closed = true
+	var errs []error
+	for _, e := range r.opened {
+		errs = append(errs, r.closeLocked(e))
+	}
+	r.mu.Unlock()
+	close(r.stop)
+	<-r.janitorDone
+	return errors.Join(errs...)
 }

@@ -89,6 +89,7 @@ func TestRegistryCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer reg.Close()
 	spec := analysis.Spec{
 		Sources: map[string]analysis.SourceSpec{"mine": {Type: analysis.SourceLoki, URL: "http://127.0.0.1:3100"}},
 		Metrics: []analysis.MetricSpec{{Source: "embedded"}, {Source: "thanos"}, {Source: "mimir"}, {Source: "mine"}},

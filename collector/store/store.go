@@ -190,7 +190,11 @@ func (s *Store) Engine() *promql.Engine { return s.engine }
 // Instant evaluates a PromQL expression at ts. The returned value is a copy
 // the caller owns.
 func (s *Store) Instant(ctx context.Context, expr string, ts time.Time) (parser.Value, annotations.Annotations, error) {
-	q, err := s.engine.NewInstantQuery(ctx, s, nil, expr, ts)
+	return instant(ctx, s.engine, s, expr, ts)
+}
+
+func instant(ctx context.Context, engine *promql.Engine, s *Store, expr string, ts time.Time) (parser.Value, annotations.Annotations, error) {
+	q, err := engine.NewInstantQuery(ctx, s, nil, expr, ts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -205,7 +209,11 @@ func (s *Store) Instant(ctx context.Context, expr string, ts time.Time) (parser.
 // Range evaluates a PromQL expression over [start, end] every step. The
 // returned matrix is a copy the caller owns.
 func (s *Store) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, annotations.Annotations, error) {
-	q, err := s.engine.NewRangeQuery(ctx, s, nil, expr, start, end, step)
+	return rangeQuery(ctx, s.engine, s, expr, start, end, step)
+}
+
+func rangeQuery(ctx context.Context, engine *promql.Engine, s *Store, expr string, start, end time.Time, step time.Duration) (promql.Matrix, annotations.Annotations, error) {
+	q, err := engine.NewRangeQuery(ctx, s, nil, expr, start, end, step)
 	if err != nil {
 		return nil, nil, err
 	}

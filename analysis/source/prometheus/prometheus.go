@@ -28,6 +28,10 @@ func New(spec analysis.SourceSpec, logger *slog.Logger) (*Source, error) {
 	return &Source{c: c}, nil
 }
 
+// Close closes the source's idle connections to the server. The source
+// stays usable: a later Fetch connects again.
+func (s *Source) Close() error { return s.c.Close() }
+
 // Fetch makes one attempt at q: a range query over [q.Start, q.End] every
 // q.Step, or an instant query at q.End when q.Step is 0. Malformed queries,
 // refused credentials and native-histogram results are permanent errors.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/augurhq/augur/alerting/webhook"
 	"github.com/augurhq/augur/analysis"
+	"github.com/augurhq/augur/analysis/source"
 	"github.com/augurhq/augur/collector"
 	"github.com/augurhq/augur/collector/jaeger"
 	"github.com/augurhq/augur/collector/logs"
@@ -78,6 +79,10 @@ type AnalysisConfig struct {
 	// AllowSpecSources lets experiments define their own sources (any URL,
 	// with credentials of the submitter's choosing).
 	AllowSpecSources bool `yaml:"allow_spec_sources"`
+	// OpenSources bounds the sources kept open between queries: one idle
+	// for idle_timeout (default 10m) is closed, and past max_spec_sources
+	// (default 32) spec-defined ones, the least recently used is closed.
+	OpenSources source.Limits `yaml:"open_sources"`
 }
 
 // StateConfig selects the experiment state store.
@@ -119,7 +124,7 @@ func DefaultConfig() Config {
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Runtime:   RuntimeConfig{GOGC: 75},
 		Analysis: AnalysisConfig{
-			State: StateConfig{Driver: "sqlite"},
+			State: StateConfig{Driver: "sqlite"}, OpenSources: source.DefaultLimits(),
 			Lease: 15 * time.Second, Poll: 250 * time.Millisecond, Workers: 8,
 			BatchIntervals: 10, BatchTime: 5 * time.Second,
 			Delivery: analysis.DefaultDeliveryRetry(),
@@ -221,6 +226,7 @@ func (a AnalysisConfig) validate() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, a.OpenSources.Validate("analysis.open_sources"))
 	return errors.Join(errs...)
 }
 

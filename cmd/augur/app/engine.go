@@ -44,7 +44,10 @@ func openEngine(ctx context.Context, cfg Config, logger *slog.Logger, st *store.
 	if err != nil {
 		return nil, fmt.Errorf("analysis state (%s): %w", a.State.Driver, err)
 	}
-	reg, err := source.NewRegistry(embedded.New(st), a.Sources, a.AllowSpecSources, logger.With("component", "sources"))
+	// Experiment queries get their own PromQL engine, bounded per query
+	// well below the Prometheus-compatible API's store.query_max_samples.
+	emb := embedded.New(st.Limited(analysis.MaxQueryPoints, logger.With("component", "promql")))
+	reg, err := source.NewRegistry(emb, a.Sources, a.AllowSpecSources, logger.With("component", "sources"), source.WithLimits(a.OpenSources))
 	if err != nil {
 		_ = db.Close()
 		return nil, err

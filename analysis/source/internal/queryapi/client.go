@@ -69,6 +69,13 @@ func NewClient(name string, spec analysis.SourceSpec, logger *slog.Logger) (*Cli
 	}, nil
 }
 
+// Close closes the client's idle connections (a call after it opens new
+// ones).
+func (c *Client) Close() error {
+	c.http.CloseIdleConnections()
+	return nil
+}
+
 // Request is one call of the query API.
 type Request struct {
 	// Method is http.MethodPost (parameters in a form body) or
