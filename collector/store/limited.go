@@ -10,9 +10,10 @@ import (
 	"github.com/prometheus/prometheus/util/annotations"
 )
 
-// engineOptions are the options of Open's PromQL engine over a store
-// configured by cfg (TestLimited keeps the two alike), with another bound
-// on the samples one evaluation may load and no metrics of its own.
+// engineOptions are the options of a PromQL engine over a store configured
+// by cfg, bounding the samples one evaluation may load to maxSamples: Open's
+// engine (with the store's registerer) and Limited's (without metrics of
+// its own) are both built from them.
 func engineOptions(cfg Config, logger *slog.Logger, maxSamples int) promql.EngineOpts {
 	return promql.EngineOpts{
 		Logger:               logger,

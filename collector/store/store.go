@@ -129,18 +129,9 @@ func Open(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Store, e
 		return nil, fmt.Errorf("open tsdb in %s: %w", cfg.Dir, err)
 	}
 	limiter.head = db.Head().NumSeries
-	engine := promql.NewEngine(promql.EngineOpts{
-		Logger:               logger.With("component", "promql"),
-		Reg:                  reg,
-		MaxSamples:           cfg.QueryMaxSamples,
-		Timeout:              cfg.QueryTimeout,
-		LookbackDelta:        cfg.LookbackDelta,
-		EnableAtModifier:     true,
-		EnableNegativeOffset: true,
-		NoStepSubqueryIntervalFn: func(int64) int64 {
-			return time.Minute.Milliseconds()
-		},
-	})
+	eopts := engineOptions(cfg, logger.With("component", "promql"), cfg.QueryMaxSamples)
+	eopts.Reg = reg
+	engine := promql.NewEngine(eopts)
 	return &Store{db: db, engine: engine, cfg: cfg, series: limiter, now: time.Now}, nil
 }
 
