@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,23 +33,7 @@ func startServerAt(t *testing.T, dir string) (srv *Server, stop func()) {
 	cfg := DefaultConfig()
 	cfg.Listen, cfg.Store.Dir = "127.0.0.1:0", dir
 	cfg.OTLPGRPC.Listen, cfg.Jaeger.Listen = "127.0.0.1:0", "127.0.0.1:0"
-	srv, err := NewServer(cfg, quietLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := srv.Shutdown(ctx); err != nil {
-				t.Errorf("shutdown: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return srv, stop
+	return runServer(t, cfg)
 }
 
 func grpcConn(t *testing.T, addr string) *grpc.ClientConn {
