@@ -8,9 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang/snappy"
 	"github.com/grafana/loki/pkg/push"
+
+	"github.com/augurhq/augur/collector"
 )
 
 // decoded is what a Loki decoder makes of a body whose framing is sound:
@@ -286,6 +289,11 @@ func ParseLabels(s string) (map[string]string, error) {
 		q, err := strconv.QuotedPrefix(s)
 		if err != nil || q[0] == '\'' {
 			return nil, fmt.Errorf("label %s: want a double-quoted value", name)
+		}
+		if !utf8.ValidString(q) {
+			// Unquote would turn the invalid bytes into U+FFFD: refuse them
+			// as remote write refuses them (collector.ValidateLabel).
+			return nil, collector.ValidateLabel(name, q[1:len(q)-1])
 		}
 		v, err := strconv.Unquote(q)
 		if err != nil {

@@ -60,6 +60,25 @@ func TestInvalidUTF8LabelRule(t *testing.T) {
 		}
 	})
 
+	t.Run("loki push protobuf, raw bytes in the selector", func(t *testing.T) {
+		// Unescaped invalid bytes inside the quotes, as a buggy client
+		// writes them: refused alike, never repaired into U+FFFD.
+		b, err := (&push.PushRequest{Streams: []push.Stream{
+			{Labels: `{app="utf8raw", version="` + bad + `"}`, Entries: []push.Entry{{Timestamp: at, Line: "bad stream"}}},
+			{Labels: `{app="utf8raw", version="v1"}`, Entries: []push.Entry{{Timestamp: at, Line: "good stream"}}},
+		}}).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, msg := post(t, srv.URL()+"/loki/api/v1/push", "application/x-protobuf", "", snappy.Encode(nil, b))
+		if code != http.StatusBadRequest || !strings.Contains(msg, want) || !strings.Contains(msg, "1 entries rejected, 1 stored") {
+			t.Errorf("got %d %q, want 400 naming %q", code, msg, want)
+		}
+		if got, ok := queryScalar(t, srv, `count(augur_log_records_total{service_name="utf8raw"})`, at); !ok || got != 1 {
+			t.Errorf("%v streams stored (found %v), want only the valid one", got, ok)
+		}
+	})
+
 	t.Run("loki push json, labels as a selector", func(t *testing.T) {
 		body := fmt.Sprintf(`{"streams":[{"labels":"{app=\"utf8json\", version=\"v\\xff2\"}","entries":[{"ts":%q,"line":"bad"}]},`+
 			`{"stream":{"app":"utf8json","version":"v1"},"values":[["%d","good"]]}]}`, at.Format(time.RFC3339Nano), at.UnixNano())
