@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,13 +33,19 @@ type Limiter struct {
 	sem        chan struct{} // nil: no limit
 	retryAfter time.Duration
 	throttled  prometheus.Counter
+	// bodies is the bytes of request bodies held now, bounded by maxBodies
+	// (0: no bound).
+	bodies    atomic.Int64
+	maxBodies int64
 }
 
-// NewLimiter returns the limiter of l.MaxConcurrentRequests (0: none) and
-// registers its metrics on reg: augur_ingest_requests_in_flight and
+// NewLimiter returns the limiter of l.MaxConcurrentRequests and
+// l.MaxBodyBytesInFlight (0: none) and registers its metrics on reg:
+// augur_ingest_requests_in_flight, augur_ingest_body_bytes_in_flight and
 // augur_ingest_throttled_requests_total.
 func NewLimiter(l LimitsConfig, reg prometheus.Registerer) *Limiter {
 	lim := &Limiter{
+		maxBodies:  l.MaxBodyBytesInFlight,
 		retryAfter: max(time.Second, l.RetryAfter),
 		throttled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "augur_ingest_throttled_requests_total",
@@ -51,8 +58,41 @@ func NewLimiter(l LimitsConfig, reg prometheus.Registerer) *Limiter {
 	reg.MustRegister(lim.throttled, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "augur_ingest_requests_in_flight",
 		Help: "Ingest requests (HTTP and gRPC) holding a slot of collector.limits.max_concurrent_requests.",
-	}, func() float64 { return float64(len(lim.sem)) }))
+	}, func() float64 { return float64(len(lim.sem)) }), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "augur_ingest_body_bytes_in_flight",
+		Help: "Bytes of HTTP ingest request bodies held in memory, read or being read (collector.limits.max_body_bytes_in_flight).",
+	}, func() float64 { return float64(lim.bodies.Load()) }))
 	return lim
+}
+
+// errBodyBudget is a body refused because the bodies held in memory would
+// pass collector.limits.max_body_bytes_in_flight.
+var errBodyBudget = errors.New("request bodies in memory at their limit")
+
+// budgetReader counts the bytes it reads into the limiter's body budget,
+// failing once the budget is spent; held is what it added.
+type budgetReader struct {
+	r    io.Reader
+	l    *Limiter
+	held int64
+}
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if n > 0 {
+		b.held += int64(n)
+		if b.l.bodies.Add(int64(n)) > b.l.maxBodies {
+			return n, errBodyBudget
+		}
+	}
+	return n, err
+}
+
+// overBudget reports the refusal of a body that would pass the budget.
+func (l *Limiter) overBudget() error {
+	l.throttled.Inc()
+	return fmt.Errorf("%w: %d bytes of request bodies in memory, the limit (collector.limits.max_body_bytes_in_flight); retry later",
+		ErrOverloaded, l.maxBodies)
 }
 
 // TryAcquire takes a slot without waiting and returns its release, or an
@@ -86,17 +126,32 @@ func (l *Limiter) RetryAfter() time.Duration { return l.retryAfter }
 // Retry-After when none is free); h gets the body from memory. A request
 // arriving while every slot is taken is refused at once, before its body
 // is read. A body that has not arrived by the server's read timeout is
-// answered 408. signal prefixes error messages ("remote write").
+// answered 408. The bodies held in memory, read or being read, count
+// against collector.limits.max_body_bytes_in_flight until h returns; past
+// it a request is refused for overload too. signal prefixes error
+// messages ("remote write").
 func (l *Limiter) Wrap(signal string, maxBody int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if l.full() {
 			l.refuse(w, signal, l.overloaded())
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		var rd io.Reader = http.MaxBytesReader(w, r.Body, maxBody)
+		if l.maxBodies > 0 {
+			if r.ContentLength > 0 && l.bodies.Load()+min(r.ContentLength, maxBody) > l.maxBodies {
+				l.refuse(w, signal, l.overBudget())
+				return
+			}
+			br := &budgetReader{r: rd, l: l}
+			defer func() { l.bodies.Add(-br.held) }()
+			rd = br
+		}
+		body, err := io.ReadAll(rd)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			switch {
+			case errors.Is(err, errBodyBudget):
+				l.refuse(w, signal, l.overBudget())
 			case errors.As(err, &tooBig):
 				http.Error(w, fmt.Sprintf("%s: body larger than %d bytes", signal, tooBig.Limit), http.StatusRequestEntityTooLarge)
 			case errors.Is(err, os.ErrDeadlineExceeded):

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -140,5 +141,68 @@ func TestLimiterOff(t *testing.T) {
 	}
 	for _, r := range releases {
 		r()
+	}
+}
+
+// TestLimiterBodyBudget: the bytes of bodies held in memory across every
+// endpoint are bounded: a body announced over the budget is refused before
+// it is read, a chunked one once it passes the budget, and a body is held
+// until its handler returns.
+func TestLimiterBodyBudget(t *testing.T) {
+	lim := DefaultLimits()
+	lim.MaxBodyBytesInFlight = 1000
+	l := NewLimiter(lim, prometheus.NewRegistry())
+	release := make(chan struct{})
+	entered := make(chan string, 4)
+	srv := httptest.NewServer(l.Wrap("remote write", 1<<20, blockingHandler(entered, release)))
+	defer srv.Close()
+	refused := func(t *testing.T, resp *http.Response) {
+		t.Helper()
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" ||
+			!strings.Contains(string(body), "max_body_bytes_in_flight") {
+			t.Errorf("got %d %q, want 429 naming max_body_bytes_in_flight", resp.StatusCode, body)
+		}
+	}
+
+	t.Run("announced over the budget", func(t *testing.T) {
+		refused(t, post(t, srv.URL, "text/plain", "", bytes.Repeat([]byte("a"), 1500)))
+	})
+	t.Run("chunked past the budget", func(t *testing.T) {
+		// A reader of unknown length makes the client send it chunked.
+		resp, err := http.Post(srv.URL, "text/plain", io.MultiReader(strings.NewReader(strings.Repeat("b", 1500))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, resp)
+	})
+	t.Run("held until the handler returns", func(t *testing.T) {
+		done := make(chan int, 1)
+		go func() {
+			resp, err := http.Post(srv.URL, "text/plain", strings.NewReader(strings.Repeat("c", 600)))
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+		<-entered
+		if got := l.bodies.Load(); got != 600 {
+			t.Errorf("bytes held while the first body is served: %d, want 600", got)
+		}
+		refused(t, post(t, srv.URL, "text/plain", "", bytes.Repeat([]byte("d"), 600)))
+		close(release)
+		if c := <-done; c != http.StatusNoContent {
+			t.Errorf("first request: %d", c)
+		}
+		if resp := post(t, srv.URL, "text/plain", "", bytes.Repeat([]byte("e"), 600)); resp.StatusCode != http.StatusNoContent {
+			t.Errorf("after the first body was released: %d", resp.StatusCode)
+		}
+		<-entered
+	})
+	if got := l.bodies.Load(); got != 0 {
+		t.Errorf("bytes held after every request: %d, want 0", got)
 	}
 }

@@ -41,6 +41,14 @@ type LimitsConfig struct {
 	// over HTTP, RESOURCE_EXHAUSTED with a retry delay over gRPC. A request
 	// takes its slot once its body is read, so slow senders hold none.
 	MaxConcurrentRequests int `yaml:"max_concurrent_requests" json:"max_concurrent_requests"`
+	// MaxBodyBytesInFlight bounds the bytes of HTTP ingest request bodies
+	// held in memory at once, across every endpoint: those being read and
+	// those being served. Bodies are read before a concurrency slot is
+	// taken, so without it many senders each trickling a body of up to
+	// max_body_bytes could hold any amount of memory until the read timeout.
+	// Over it a request is refused for overload (429 with Retry-After),
+	// before its body is read when its Content-Length says so.
+	MaxBodyBytesInFlight int64 `yaml:"max_body_bytes_in_flight" json:"max_body_bytes_in_flight"`
 	// RetryAfter is the retry delay of a refusal for overload: the
 	// Retry-After of a 429, rounded to whole seconds, at least 1, and the
 	// RetryInfo of a gRPC RESOURCE_EXHAUSTED.
@@ -56,6 +64,7 @@ func DefaultLimits() LimitsConfig {
 		MaxLabelValueLength:   4096,
 		MaxActiveSeries:       2_000_000,
 		MaxConcurrentRequests: 64,
+		MaxBodyBytesInFlight:  1 << 30,
 		RetryAfter:            5 * time.Second,
 	}
 }
@@ -63,12 +72,13 @@ func DefaultLimits() LimitsConfig {
 func (l LimitsConfig) validate() error {
 	var errs []error
 	for name, v := range map[string]int64{
-		"max_series_per_request":  int64(l.MaxSeriesPerRequest),
-		"max_labels_per_series":   int64(l.MaxLabelsPerSeries),
-		"max_label_name_length":   int64(l.MaxLabelNameLength),
-		"max_label_value_length":  int64(l.MaxLabelValueLength),
-		"max_active_series":       l.MaxActiveSeries,
-		"max_concurrent_requests": int64(l.MaxConcurrentRequests),
+		"max_series_per_request":   int64(l.MaxSeriesPerRequest),
+		"max_labels_per_series":    int64(l.MaxLabelsPerSeries),
+		"max_label_name_length":    int64(l.MaxLabelNameLength),
+		"max_label_value_length":   int64(l.MaxLabelValueLength),
+		"max_active_series":        l.MaxActiveSeries,
+		"max_concurrent_requests":  int64(l.MaxConcurrentRequests),
+		"max_body_bytes_in_flight": l.MaxBodyBytesInFlight,
 	} {
 		if v < 0 {
 			errs = append(errs, fmt.Errorf("collector.limits.%s: must not be negative (0 disables), got %d", name, v))
