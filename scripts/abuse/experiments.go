@@ -86,11 +86,12 @@ func (h *harness) goodExperiment(ctx context.Context) (string, bool) {
 		return "experiment refused: " + answer(code, body, err), false
 	}
 	defer h.remove(ctx, x.ID)
-	deadline := time.Now().Add(20 * time.Second)
+	began := time.Now()
+	deadline := began.Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		got, err := h.get(ctx, x.ID)
 		if err == nil && got.Verdict != nil {
-			return "experiment judged: " + got.Verdict.Verdict, true
+			return fmt.Sprintf("experiment judged in %.1fs", time.Since(began).Seconds()), true
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -140,6 +141,38 @@ func intervalFlood(ctx context.Context, h *harness) result {
 	}
 	s, ok := h.goodExperiment(ctx)
 	res.sender, res.senderOK = s, ok
+	return res
+}
+
+// backlog creates eight experiments of the most intervals a spec may have
+// (10,000 one-second intervals, all in the past), so that every worker has
+// a long backlog to catch up, then checks that an on-time experiment is
+// still judged between their batches.
+func backlog(ctx context.Context, h *harness) result {
+	spec := sloSpec("abuse-backlog", "  start: -10000s\n  lifetime: 10000s\n  interval: 1s", "")
+	var ids []string
+	var last string
+	for i := 0; i < 8; i++ {
+		code, body, x, err := h.create(ctx, spec, "")
+		if err != nil || code != http.StatusCreated {
+			last = answer(code, body, err)
+			continue
+		}
+		ids = append(ids, x.ID)
+	}
+	defer func() {
+		for _, id := range ids {
+			h.remove(ctx, id)
+		}
+	}()
+	res := result{answer: fmt.Sprintf("%d backlogs of 10,000 intervals accepted", len(ids)), answerOK: len(ids) == 8}
+	if len(ids) < 8 {
+		res.answer += "; refused: " + last
+	}
+	time.Sleep(2 * time.Second) // every worker is busy catching up
+	s1, ok1 := h.goodExperiment(ctx)
+	s2, ok2 := h.probeResult(ctx)
+	res.sender, res.senderOK = s1+"; "+s2, ok1 && ok2
 	return res
 }
 

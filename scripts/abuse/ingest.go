@@ -35,6 +35,7 @@ func attacks() []attack {
 		{"step-1ms-24h", specAttack("step: 1ms over a 24h window", stepSpec("1ms", "24h"), "step")},
 		{"step-1s-10y", specAttack("step: 1s over a 10-year window", stepSpec("1s", "87600h"), "timing.lifetime")},
 		{"interval-flood", intervalFlood},
+		{"backlog-x8", backlog},
 		{"weight-inf", specAttack("weight: .inf", weightInfSpec, "weight")},
 		{"15000-webhooks", specAttack("15,000 webhook URLs", manyWebhooksSpec, "webhooks")},
 		{"double-start", doubleStart},
