@@ -10,6 +10,8 @@
 #
 #   scripts/abuse.sh                   # every attack
 #   ONLY=slow-bodies,step-1ms-24h scripts/abuse.sh
+#   MARKDOWN=true scripts/abuse.sh     # a Markdown table, as in docs/hardening.md
+#   AUGUR_BIN=/path/to/augur scripts/abuse.sh   # another build (an older release)
 #
 # Loopback only: the server listens on 127.0.0.1 and the tool refuses any
 # other target.
@@ -18,6 +20,7 @@ set -euo pipefail
 PORT=${PORT:-19280}
 ONLY=${ONLY:-}
 DELIVERY_WAIT=${DELIVERY_WAIT:-90s}
+MARKDOWN=${MARKDOWN:-false}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -28,7 +31,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd "$root" && go build -o "$tmp/augur" ./cmd/augur && go build -o "$tmp/abuse" ./scripts/abuse)
+(cd "$root" && go build -o "$tmp/abuse" ./scripts/abuse)
+if [ -n "${AUGUR_BIN:-}" ]; then
+	cp "$AUGUR_BIN" "$tmp/augur"
+else
+	(cd "$root" && go build -o "$tmp/augur" ./cmd/augur)
+fi
 "$tmp/augur" serve --listen "127.0.0.1:$PORT" --data-dir "$tmp/data" --otlp-grpc-listen= --jaeger-listen= >"$tmp/augur.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do
@@ -36,7 +44,7 @@ for _ in $(seq 1 300); do
 	sleep 0.1
 done
 status=0
-"$tmp/abuse" -url "http://127.0.0.1:$PORT" -pid "$pid" -only "$ONLY" -delivery-wait "$DELIVERY_WAIT" || status=$?
+"$tmp/abuse" -url "http://127.0.0.1:$PORT" -pid "$pid" -only "$ONLY" -delivery-wait "$DELIVERY_WAIT" -markdown="$MARKDOWN" || status=$?
 if ! kill -0 "$pid" 2>/dev/null; then
 	echo "abuse: the server died; its log:" >&2
 	tail -50 "$tmp/augur.log" >&2

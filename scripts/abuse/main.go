@@ -25,6 +25,7 @@ func main() {
 	target := flag.String("url", "http://127.0.0.1:8080", "augur's base URL (loopback only)")
 	pid := flag.Int("pid", 0, "the server's process id, to read its resident memory (0: not shown)")
 	only := flag.String("only", "", "comma-separated attack names to run (default all)")
+	markdown := flag.Bool("markdown", false, "print a Markdown table (for docs/hardening.md)")
 	deliveryWait := flag.Duration("delivery-wait", 90*time.Second, "how long to wait for a delayed webhook delivery once the receiver is back")
 	flag.Parse()
 	if err := loopbackOnly(*target); err != nil {
@@ -45,7 +46,12 @@ func main() {
 			want[n] = true
 		}
 	}
-	fmt.Printf("%-22s %-6s %-58s %-34s %s\n", "attack", "ok", "server answered", "well-behaved sender", "RSS before → after")
+	if *markdown {
+		fmt.Println("| attack | ok | server answered | well-behaved sender | RSS before → after |")
+		fmt.Println("|---|---|---|---|---|")
+	} else {
+		fmt.Printf("%-22s %-6s %-58s %-34s %s\n", "attack", "ok", "server answered", "well-behaved sender", "RSS before → after")
+	}
 	bad := 0
 	for _, a := range attacks() {
 		if len(want) > 0 && !want[a.name] {
@@ -58,7 +64,11 @@ func main() {
 		if !ok {
 			bad++
 		}
-		fmt.Printf("%-22s %-6s %-58s %-34s %s → %s\n", a.name, yesNo(ok), clip(res.answer, 58), clip(res.sender, 34), before, after)
+		if *markdown {
+			fmt.Printf("| %s | %s | %s | %s | %s → %s |\n", a.name, yesNo(ok), cell(clip(res.answer, 160)), cell(res.sender), before, after)
+		} else {
+			fmt.Printf("%-22s %-6s %-58s %-34s %s → %s\n", a.name, yesNo(ok), clip(res.answer, 58), clip(res.sender, 34), before, after)
+		}
 	}
 	if bad > 0 {
 		fmt.Printf("\n%d attack(s) did lasting damage or were answered wrongly\n", bad)
@@ -98,6 +108,9 @@ func clip(s string, n int) string {
 	}
 	return string([]rune(s)[:n-1]) + "…"
 }
+
+// cell escapes a Markdown table cell.
+func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 
 // rss reads the server's resident memory from /proc.
 func (h *harness) rss() string {
