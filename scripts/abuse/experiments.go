@@ -29,8 +29,11 @@ metrics:
 %s`, name, timing, extra)
 }
 
+// stepSpec has a value at every step of its window (vector(1)), as a
+// metric with data over the whole window does.
 func stepSpec(step, window string) string {
-	return sloSpec("abuse-step", fmt.Sprintf("  start: -%s\n  lifetime: %s", window, window), "step: "+step+"\n")
+	spec := sloSpec("abuse-step", fmt.Sprintf("  start: -%s\n  lifetime: %s", window, window), "step: "+step+"\n")
+	return strings.Replace(spec, "query: abuse_probe_total{${cohort}}", "query: vector(1) or abuse_probe_total{${cohort}}", 1)
 }
 
 var weightInfSpec = strings.Replace(sloSpec("abuse-weight", "  start: -2m\n  lifetime: 1m", ""),
@@ -50,6 +53,7 @@ type experiment struct {
 	ID        string `json:"id"`
 	Status    string `json:"status"`
 	Delivered bool   `json:"delivered"`
+	Judged    int    `json:"judged"`
 	Verdict   *struct {
 		Verdict string `json:"verdict"`
 	} `json:"verdict"`
@@ -107,8 +111,13 @@ func specAttack(desc, spec, field string) func(ctx context.Context, h *harness) 
 		res := result{answer: answer(code, body, err), answerOK: err == nil && code == http.StatusUnprocessableEntity && strings.Contains(body, field)}
 		if code == http.StatusCreated {
 			res.answer = desc + " accepted: 201"
-			time.Sleep(5 * time.Second)
 			defer h.remove(ctx, x.ID)
+			// Let its first interval be judged (or fail) before measuring.
+			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+				if got, err := h.get(ctx, x.ID); err == nil && (got.Judged > 0 || got.Verdict != nil) {
+					break
+				}
+			}
 		}
 		s1, ok1 := h.probeResult(ctx)
 		s2, ok2 := h.goodExperiment(ctx)

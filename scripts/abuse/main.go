@@ -47,10 +47,10 @@ func main() {
 		}
 	}
 	if *markdown {
-		fmt.Println("| attack | ok | server answered | well-behaved sender | RSS before → after |")
+		fmt.Println("| attack | ok | server answered | well-behaved sender | RSS before → after (peak) |")
 		fmt.Println("|---|---|---|---|---|")
 	} else {
-		fmt.Printf("%-22s %-6s %-58s %-34s %s\n", "attack", "ok", "server answered", "well-behaved sender", "RSS before → after")
+		fmt.Printf("%-22s %-6s %-58s %-34s %s\n", "attack", "ok", "server answered", "well-behaved sender", "RSS before → after (peak)")
 	}
 	bad := 0
 	for _, a := range attacks() {
@@ -59,7 +59,7 @@ func main() {
 		}
 		before := h.rss()
 		res := a.run(ctx, h)
-		after := h.rss()
+		after := h.rss() + " (" + h.peak() + ")"
 		ok := res.answerOK && res.senderOK
 		if !ok {
 			bad++
@@ -113,7 +113,13 @@ func clip(s string, n int) string {
 func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 
 // rss reads the server's resident memory from /proc.
-func (h *harness) rss() string {
+func (h *harness) rss() string { return h.status("VmRSS:") }
+
+// peak reads the server's peak resident memory since it started.
+func (h *harness) peak() string { return h.status("VmHWM:") }
+
+// status reads one memory field of /proc/PID/status, in MB.
+func (h *harness) status(field string) string {
 	if h.pid == 0 {
 		return "-"
 	}
@@ -122,7 +128,7 @@ func (h *harness) rss() string {
 		return "gone"
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field {
 			var kb float64
 			fmt.Sscan(f[1], &kb)
 			return fmt.Sprintf("%.0f MB", kb/1024)
