@@ -7,7 +7,7 @@ LDFLAGS     := -X github.com/augurhq/augur/cmd/augur/app.Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all build demo demo-healthy test test-race lint fmt vet staticcheck bench bench-scheduler bench-scipy refdata deps clean
+.PHONY: all build demo demo-healthy test test-race lint fmt vet staticcheck bench bench-scheduler bench-scipy refdata deps abuse fuzz clean
 
 all: build
 
@@ -68,6 +68,24 @@ refdata:
 bench-scipy:
 	@REFDATA=1 scripts/deps.sh
 	/usr/bin/python3 scripts/bench_scipy.py
+
+# Replays each hostile request against a fresh server on loopback and
+# prints whether a well-behaved sender kept working (docs/hardening.md).
+abuse:
+	scripts/abuse.sh
+
+# Runs every fuzz target (or those matching FUZZ, a regexp) for FUZZTIME
+# each; what they find lands in testdata/fuzz and runs in `make test`.
+FUZZTIME ?= 60s
+FUZZ     ?= .
+fuzz:
+	@set -e; for f in $$(git grep -l '^func Fuzz' -- '*_test.go'); do \
+		pkg=./$$(dirname $$f); \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f | grep -E '$(FUZZ)'); do \
+			echo "== $$pkg $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 clean:
 	rm -rf bin
