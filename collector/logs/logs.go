@@ -147,16 +147,14 @@ func (l *Logs) Consume(ctx context.Context, records []Record) (ConsumeResult, er
 	b := labels.NewBuilder(labels.EmptyLabels())
 	for i := range records {
 		r := &records[i]
-		if r.Time.IsZero() {
+		// Unix time 0 is how OTLP and Loki say "no time"; any other time,
+		// before 1970 or past 2262 too, is judged by the store's window.
+		if r.Time.IsZero() || r.Time.Equal(time.Unix(0, 0)) {
 			reject(fmt.Sprintf("record %d: missing timestamp", i))
 			continue
 		}
 		if err := checkTime(r.Time.UnixMilli()); err != nil {
 			reject(fmt.Sprintf("record %d: %v", i, err))
-			continue
-		}
-		if r.Time.UnixNano() <= 0 {
-			reject(fmt.Sprintf("record %d: missing timestamp", i))
 			continue
 		}
 		if len(r.Body) > l.cfg.MaxLineBytes {
