@@ -50,9 +50,17 @@ type Spec struct {
 	Cohorts Cohorts               `yaml:"cohorts" json:"cohorts"`
 	Timing  Timing                `yaml:"timing" json:"timing"`
 	Limits  Limits                `yaml:"limits,omitempty" json:"limits,omitempty"`
-	// Step is the resolution of range queries.
-	Step       Duration       `yaml:"step,omitempty" json:"step,omitempty"`
-	Thresholds ScoreThreshold `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
+	// Step is the resolution of range queries (a metric may set its own).
+	Step Duration `yaml:"step,omitempty" json:"step,omitempty"`
+	// Confidence is the whole run's: the probability that a run whose
+	// canary is no worse than its baseline is not failed (default 0.99, a
+	// false-fail rate of 1 %). It is shared by the run's decisive metrics
+	// and spent across its intervals; see alpha.go.
+	Confidence float64 `yaml:"confidence,omitempty" json:"confidence,omitempty"`
+	// MinCoverage is the share of the window a cohort's data must cover
+	// for a metric to be judged (default 0.8); less is inconclusive.
+	MinCoverage float64        `yaml:"min_coverage,omitempty" json:"min_coverage,omitempty"`
+	Thresholds  ScoreThreshold `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
 	// Correction adjusts the p-values of one interval's metrics for
 	// multiple comparisons: none (canary and slo default), bh
 	// (Benjamini–Hochberg, abn default), by, holm, hochberg, bonferroni.
@@ -106,6 +114,18 @@ const (
 	// KindCounts: an instant query at the window end whose values are
 	// summed to one count (errors; with total_query, the requests).
 	KindCounts = "counts"
+	// KindLogPatterns: an instant query at the window end returning one
+	// count per mined log pattern (series with a pattern_id label), judged
+	// pattern by pattern.
+	KindLogPatterns = "logpatterns"
+)
+
+// Cluster selection (MetricSpec.ClusterBy).
+const (
+	// ClusterAuto infers the cluster label from the returned series.
+	ClusterAuto = "auto"
+	// ClusterNone pools every series: the request (or point) is the unit.
+	ClusterNone = "none"
 )
 
 // MetricSpec is one metric of an experiment.
@@ -117,11 +137,18 @@ type MetricSpec struct {
 	Query string `yaml:"query" json:"query"`
 	// TotalQuery counts the trials for the proportion judge (the query
 	// counts the failures).
-	TotalQuery string    `yaml:"total_query,omitempty" json:"total_query,omitempty"`
-	Kind       string    `yaml:"kind,omitempty" json:"kind,omitempty"`
-	Judge      JudgeSpec `yaml:"judge" json:"judge"`
-	Weight     float64   `yaml:"weight,omitempty" json:"weight,omitempty"`
-	Critical   bool      `yaml:"critical,omitempty" json:"critical,omitempty"`
+	TotalQuery string `yaml:"total_query,omitempty" json:"total_query,omitempty"`
+	Kind       string `yaml:"kind,omitempty" json:"kind,omitempty"`
+	// Step overrides the spec's step for this metric's range queries.
+	Step Duration `yaml:"step,omitempty" json:"step,omitempty"`
+	// ClusterBy names the label whose values are the unit of analysis
+	// (pod, instance): auto (default) infers it from the returned series,
+	// none pools every series (only where requests are the randomisation
+	// unit).
+	ClusterBy string    `yaml:"cluster_by,omitempty" json:"cluster_by,omitempty"`
+	Judge     JudgeSpec `yaml:"judge" json:"judge"`
+	Weight    float64   `yaml:"weight,omitempty" json:"weight,omitempty"`
+	Critical  bool      `yaml:"critical,omitempty" json:"critical,omitempty"`
 	// Group is the metric's group for scoring; "" is a group of its own.
 	Group string `yaml:"group,omitempty" json:"group,omitempty"`
 	// NoData says what missing data means: inconclusive (default), fail or
@@ -149,12 +176,23 @@ type JudgeSpec struct {
 	Type string `yaml:"type" json:"type"`
 	// mannwhitney, proportion, sequential: which change is bad.
 	Direction judges.Direction `yaml:"direction,omitempty" json:"direction,omitempty"`
-	// mannwhitney, proportion: confidence level of the test and interval.
-	Confidence       float64 `yaml:"confidence,omitempty" json:"confidence,omitempty"`
-	AllowedIncrease  float64 `yaml:"allowed_increase,omitempty" json:"allowed_increase,omitempty"`
-	AllowedDecrease  float64 `yaml:"allowed_decrease,omitempty" json:"allowed_decrease,omitempty"`
-	CriticalIncrease float64 `yaml:"critical_increase,omitempty" json:"critical_increase,omitempty"`
-	CriticalDecrease float64 `yaml:"critical_decrease,omitempty" json:"critical_decrease,omitempty"`
+	// Confidence is the metric's own: 1 − the probability that the metric
+	// alone fails a canary that is no worse than its baseline, over the
+	// whole run. Unset (the default), the metric takes its share of the
+	// run's confidence.
+	Confidence float64 `yaml:"confidence,omitempty" json:"confidence,omitempty"`
+	// Margin is the non-inferiority margin: the worsening tolerated. A
+	// metric with a margin passes only when its confidence bound excludes
+	// the margin, fails when the worsening beyond it is established, and is
+	// otherwise inconclusive.
+	Margin *Margin `yaml:"margin,omitempty" json:"margin,omitempty"`
+	// Quantiles judged for request-level latency (histograms, samples);
+	// default 0.5, 0.9, 0.99.
+	Quantiles        []float64 `yaml:"quantiles,omitempty" json:"quantiles,omitempty"`
+	AllowedIncrease  float64   `yaml:"allowed_increase,omitempty" json:"allowed_increase,omitempty"`
+	AllowedDecrease  float64   `yaml:"allowed_decrease,omitempty" json:"allowed_decrease,omitempty"`
+	CriticalIncrease float64   `yaml:"critical_increase,omitempty" json:"critical_increase,omitempty"`
+	CriticalDecrease float64   `yaml:"critical_decrease,omitempty" json:"critical_decrease,omitempty"`
 	// EffectMeasure is meanRatio (default) or cles for the effect-size bounds.
 	EffectMeasure judges.EffectMeasure `yaml:"effect_measure,omitempty" json:"effect_measure,omitempty"`
 	// NaNStrategy is remove (default) or replace (NaN → 0).

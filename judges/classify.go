@@ -26,6 +26,11 @@ const (
 	Low    Classification = "low"
 	NoData Classification = "nodata"
 	Error  Classification = "error"
+	// Inconclusive: there are data, but not enough evidence either way (a
+	// confidence bound that straddles the metric's margin, an interval
+	// level the sample cannot reach, too few clusters). It never counts as
+	// a pass: the run is inconclusive unless it fails anyway.
+	Inconclusive Classification = "inconclusive"
 )
 
 // Defaults applied by MannWhitneyConfig for zero fields.

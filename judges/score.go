@@ -140,7 +140,8 @@ func ScoreRun(metrics []Scored, th Thresholds) Score {
 //     scores below Marginal → fail;
 //  7. otherwise any Error → error (also on a critical metric: never a pass,
 //     and no fail caused by the error alone); any NoData without a verdict
-//     → inconclusive (so a critical metric without data never passes);
+//     or Inconclusive metric → inconclusive (so a critical metric without
+//     data or evidence never passes);
 //  8. otherwise pass if score ≥ Pass, marginal if score ≥ Marginal, else
 //     fail.
 //
@@ -158,7 +159,7 @@ func ScoreGroups(metrics []Scored, th Thresholds, groupWeights map[string]float6
 	}
 
 	groups, byName := []*groupAcc{}, map[string]*groupAcc{}
-	var critical, breaches, missing, errored []string
+	var critical, breaches, missing, errored, undecided []string
 	for i, m := range metrics {
 		g := byName[m.Group]
 		if g == nil {
@@ -184,6 +185,8 @@ func ScoreGroups(metrics []Scored, th Thresholds, groupWeights map[string]float6
 			errored = append(errored, name)
 		case m.Classification == NoData && policyOf(m) == NoDataInconclusive:
 			missing = append(missing, name)
+		case m.Classification == Inconclusive:
+			undecided = append(undecided, name)
 		}
 	}
 	grouped := len(groups) > 1 || groups[0].name != ""
@@ -199,7 +202,7 @@ func ScoreGroups(metrics []Scored, th Thresholds, groupWeights map[string]float6
 	score, best, worst, anyScored := runScores(groups)
 	out.Score = score
 	failing := failingText(groups, grouped)
-	withoutData := append(append([]string(nil), missing...), errored...)
+	withoutData := append(append(append([]string(nil), missing...), errored...), undecided...)
 	switch {
 	case len(breaches) > 0:
 		out.Outcome = OutcomeFail
@@ -225,6 +228,11 @@ func ScoreGroups(metrics []Scored, th Thresholds, groupWeights map[string]float6
 		out.Outcome = OutcomeInconclusive
 		out.Reason = fmt.Sprintf("no data for %s; score %s..%s depending on them",
 			nameList(missing), fmtScore(worst), fmtScore(best))
+		return out
+	case len(undecided) > 0:
+		out.Outcome = OutcomeInconclusive
+		out.Reason = fmt.Sprintf("not enough evidence yet for %s; score %s..%s depending on them",
+			nameList(undecided), fmtScore(worst), fmtScore(best))
 		return out
 	}
 
@@ -256,7 +264,7 @@ func validateScored(metrics []Scored, groupWeights map[string]float64) error {
 			errs = append(errs, fmt.Errorf("%s: weight %v must be > 0 and finite", name, m.Weight))
 		}
 		switch m.Classification {
-		case Pass, High, Low, NoData, Error:
+		case Pass, High, Low, NoData, Error, Inconclusive:
 		default:
 			errs = append(errs, fmt.Errorf("%s: unknown classification %q", name, m.Classification))
 		}
@@ -319,7 +327,7 @@ func (g *groupAcc) add(name string, m Scored) (verdict string, failing bool) {
 	case m.Classification == NoData && policyOf(m) == NoDataIgnore:
 		g.ig++
 		return name + " nodata, ignored", false
-	default: // Error, NoData inconclusive
+	default: // Error, NoData inconclusive, Inconclusive
 		g.wNone += m.Weight
 		g.none++
 		return verdict, false
