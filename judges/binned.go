@@ -76,7 +76,7 @@ func MannWhitneyBinned(canary, baseline Histogram, opts MannWhitneyOptions) (Man
 	nan := math.NaN()
 	r := MannWhitneyResult{
 		Alternative: opts.Alternative, Method: opts.Method, Confidence: opts.Confidence,
-		U: nan, Z: nan, PValue: nan, Estimate: nan, CILow: nan, CIHigh: nan, CLES: nan,
+		U: nan, Z: nan, PValue: nan, Estimate: nan, CILow: nan, CIHigh: nan, AchievedConfidence: nan, CLES: nan,
 		MeanRatio: nan, RelativeShift: nan, CanaryMean: nan, BaselineMean: nan, CanaryMedian: nan, BaselineMedian: nan,
 	}
 	if err := opts.validate(); err != nil {

@@ -303,7 +303,14 @@ func ClassifyMannWhitney(canary, baseline []float64, cfg MannWhitneyConfig) Metr
 		}
 		return res
 	}
-	classifyShift(&res, mw, cfg)
+	if mw.levelNotAchieved() {
+		// Never classify on an interval narrower than the level asked for.
+		res.Classification = Inconclusive
+		res.Reason = fmt.Sprintf("the %s%% interval is not achievable with %d canary and %d baseline values (at most %s%%; p = %s): not classified",
+			fmtNum(100*cfg.Confidence), mw.NCanary, mw.NBaseline, fmtNum(100*mw.AchievedConfidence), fmtNum(mw.PValue))
+	} else {
+		classifyShift(&res, mw, cfg)
+	}
 	if note := res.cleaningNote(); note != "" {
 		res.Reason += "; " + note
 	}

@@ -112,8 +112,10 @@ func TestClassifyMannWhitney(t *testing.T) {
 }
 
 func TestClassifyMannWhitneyReason(t *testing.T) {
-	got := ClassifyMannWhitney([]float64{10, 20, 30, 40}, []float64{1, 2, 3, 4}, MannWhitneyConfig{Direction: Increase})
-	want := "+900.0% (98% CI +240.0%..+1560.0%) vs baseline median 2.5: canary higher, mean +900% beyond allowed +0%"
+	// 4 vs 4 values reach at most 97.1 %: at the default 98 % this is
+	// inconclusive (TestClassifyMannWhitneyLevelNotAchievable).
+	got := ClassifyMannWhitney([]float64{10, 20, 30, 40}, []float64{1, 2, 3, 4}, MannWhitneyConfig{Direction: Increase, Confidence: 0.97})
+	want := "+900.0% (97% CI +240.0%..+1560.0%) vs baseline median 2.5: canary higher, mean +900% beyond allowed +0%"
 	if got.Classification != High || got.Reason != want {
 		t.Errorf("got %s %q\nwant high %q", got.Classification, got.Reason, want)
 	}
@@ -271,12 +273,14 @@ func TestClassifyMannWhitneyOptions(t *testing.T) {
 		{name: "cles default gate is open", x: slightly, y: base,
 			cfg:  MannWhitneyConfig{Direction: Increase, EffectMeasure: MeasureCLES},
 			want: High, nx: 400, ny: 400, reason: "beyond allowed 0.5"},
+		// 4 vs 4 values reach at most 97.1 % (exact interval), so these
+		// ask for 97 %: at 98 % they are inconclusive.
 		{name: "cles critical", x: []float64{10, 20, 30, 40}, y: []float64{1, 2, 3, 4},
-			cfg:  MannWhitneyConfig{EffectMeasure: MeasureCLES, AllowedIncrease: 0.9, CriticalIncrease: 0.95},
+			cfg:  MannWhitneyConfig{Confidence: 0.97, EffectMeasure: MeasureCLES, AllowedIncrease: 0.9, CriticalIncrease: 0.95},
 			want: High, critical: true, nx: 4, ny: 4,
 			reason: "canary higher, CLES 1 beyond allowed 0.9; critical: beyond CLES 0.95"},
 		{name: "cles low", x: []float64{1, 2, 3, 4}, y: []float64{10, 20, 30, 40},
-			cfg:  MannWhitneyConfig{EffectMeasure: MeasureCLES, AllowedDecrease: 0.2, CriticalDecrease: 0.1},
+			cfg:  MannWhitneyConfig{Confidence: 0.97, EffectMeasure: MeasureCLES, AllowedDecrease: 0.2, CriticalDecrease: 0.1},
 			want: Low, critical: true, nx: 4, ny: 4,
 			reason: "canary lower, CLES 0 beyond allowed 0.2; critical: beyond CLES 0.1"},
 		{name: "cles gate applies when the mean ratio is undefined", x: []float64{0, 1, 2, 2, 3, 1, 2, 4, 1, 2},
@@ -396,14 +400,14 @@ func TestMannWhitneyConfigValidateOptions(t *testing.T) {
 
 func TestClassifyMannWhitneyOptionsReason(t *testing.T) {
 	got := ClassifyMannWhitney([]float64{10, 20, 30, 40, 1e6}, []float64{1, 2, 3, 4},
-		MannWhitneyConfig{Outliers: OutliersRemove, Direction: Increase, AllowedIncrease: 1.1})
-	want := "+900.0% (98% CI +240.0%..+1560.0%) vs baseline median 2.5: canary higher, mean +900% beyond allowed +10%; outliers removed: canary 1"
+		MannWhitneyConfig{Confidence: 0.97, Outliers: OutliersRemove, Direction: Increase, AllowedIncrease: 1.1})
+	want := "+900.0% (97% CI +240.0%..+1560.0%) vs baseline median 2.5: canary higher, mean +900% beyond allowed +10%; outliers removed: canary 1"
 	if got.Classification != High || got.Reason != want {
 		t.Errorf("got %s %q\nwant high %q", got.Classification, got.Reason, want)
 	}
 	got = ClassifyMannWhitney([]float64{10, 20, 30, 40}, []float64{1, 2, 3, 4, math.NaN()},
-		MannWhitneyConfig{EffectMeasure: MeasureCLES, AllowedIncrease: 0.9, CriticalIncrease: 0.95})
-	want = "+900.0% (98% CI +240.0%..+1560.0%) vs baseline median 2.5: canary higher, CLES 1 beyond allowed 0.9; critical: beyond CLES 0.95; NaN removed: baseline 1"
+		MannWhitneyConfig{Confidence: 0.97, EffectMeasure: MeasureCLES, AllowedIncrease: 0.9, CriticalIncrease: 0.95})
+	want = "+900.0% (97% CI +240.0%..+1560.0%) vs baseline median 2.5: canary higher, CLES 1 beyond allowed 0.9; critical: beyond CLES 0.95; NaN removed: baseline 1"
 	if got.Classification != High || !got.Critical || got.Reason != want {
 		t.Errorf("got %s %q\nwant high %q", got.Classification, got.Reason, want)
 	}

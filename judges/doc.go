@@ -91,8 +91,12 @@
 //     (0 → 1), [D_(k), D_(nm−k+1)]; greater [D_(k'), +Inf) and less
 //     (−Inf, D_(nm−k'+1)] with k' = qwilcox(α, n, m). Equal to R's interval
 //     exactly (reference tests). Like R, when even k = 1 misses the
-//     requested level the interval is [D_(1), D_(nm)] (R warns "requested
-//     conf.level not achievable"; we do not).
+//     requested level the interval is [D_(1), D_(nm)]; where R warns
+//     "requested conf.level not achievable", AchievedConfidence records the
+//     level the interval has (1 − 2·P(U ≤ 0): 50 % for 1 vs 3 values, 90 %
+//     for 3 vs 3) with a Note, and ClassifyMannWhitney returns Inconclusive
+//     instead of classifying on it. The normal-approximation interval
+//     records the level of [D_(1), D_(nm)] likewise when its ranks clamp.
 //   - Normal approximation (R's exact=FALSE, correct=TRUE) written as order
 //     statistics, as in Kayenta: with ties counted within x and within y
 //     only, σ_ci = sqrt(nm/12·((n+m+1) − (T_x+T_y)/((n+m)(n+m−1)))),

@@ -152,20 +152,25 @@ func (w *wilcoxDist) pvalue(u int, alt Alternative) float64 {
 // exact confidence interval (wilcox.test(exact=TRUE, conf.int=TRUE)):
 // two-sided k = qwilcox(α/2) (0 → 1), [D_(k), D_(nm−k+1)]; greater
 // [D_(k'), +Inf) and less (−Inf, D_(nm−k'+1)] with k' = qwilcox(α). A rank
-// of 0 stands for the infinite end of a one-sided interval.
-func (w *wilcoxDist) exactCIRanks(confidence float64, alt Alternative) (kL, kU int64) {
+// of 0 stands for the infinite end of a one-sided interval. achieved is
+// the interval's exact coverage, 1 − 2·P(U ≤ k−1) two-sided and
+// 1 − P(U ≤ k'−1) one-sided (R's attr(conf.int, "conf.level") before its
+// rounding): below confidence exactly when qwilcox gave 0 and the widest
+// interval still misses the requested level.
+func (w *wilcoxDist) exactCIRanks(confidence float64, alt Alternative) (kL, kU int64, achieved float64) {
 	alpha := 1 - confidence
 	nm := int64(w.n) * int64(w.m)
-	tail := alpha
+	tail, sides := alpha, 1.0
 	if alt == TwoSided {
-		tail = alpha / 2
+		tail, sides = alpha/2, 2
 	}
 	k := int64(max(w.quantile(tail), 1))
+	achieved = 1 - sides*w.cdf(int(k-1), true)
 	switch alt {
 	case Greater:
-		return k, 0
+		return k, 0, achieved
 	case Less:
-		return 0, nm - k + 1
+		return 0, nm - k + 1, achieved
 	}
-	return k, nm - k + 1
+	return k, nm - k + 1, achieved
 }

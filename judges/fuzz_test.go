@@ -67,6 +67,9 @@ func FuzzClassifyMannWhitney(f *testing.F) {
 			if name := mw.nanStatistic(); name != "" {
 				t.Fatalf("%s with NaN %s: %+v", res.Classification, name, *mw)
 			}
+			if mw.levelNotAchieved() {
+				t.Fatalf("%s on an interval of level %v < %v", res.Classification, mw.AchievedConfidence, mw.Confidence)
+			}
 			if mw.PValue < 0 || mw.PValue > 1 || mw.CILow > mw.CIHigh ||
 				!(mw.CILow <= mw.Estimate && mw.Estimate <= mw.CIHigh) {
 				t.Fatalf("inconsistent statistics %+v", *mw)
@@ -78,6 +81,10 @@ func FuzzClassifyMannWhitney(f *testing.F) {
 					t.Fatalf("got U %v %v [%v, %v], brute force U %v %v [%v, %v]",
 						mw.U, mw.Estimate, mw.CILow, mw.CIHigh, u, est, lo, hi)
 				}
+			}
+		case Inconclusive:
+			if mw := res.MannWhitney; mw == nil || !mw.levelNotAchieved() {
+				t.Fatalf("inconclusive without an unreachable level: %s", res.Reason)
 			}
 		case NoData, Error:
 		default:

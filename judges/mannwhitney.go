@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"gonum.org/v1/gonum/mathext"
 )
 
 // ErrNoData is returned, wrapped with the name of the cohort, when a sample
@@ -66,6 +68,15 @@ type MannWhitneyResult struct {
 	// the infinities, e.g. to null).
 	CILow, CIHigh float64
 	Confidence    float64
+	// AchievedConfidence is the level the interval really has. With few
+	// values the exact interval cannot reach Confidence: even the widest
+	// order statistics [D_(1), D_(nm)] cover less (1 vs 3 values: 50 %,
+	// 3 vs 3: 90 %), and AchievedConfidence < Confidence with Note saying
+	// so; callers must not read such an interval at the requested level.
+	// Otherwise it is the exact coverage (≥ Confidence) of the exact
+	// interval, or Confidence for the normal approximation. NaN when no
+	// interval was computed (SkipShift, binned data).
+	AchievedConfidence float64
 
 	// CLES is U/(nm): P(canary > baseline) + ½·P(tie) for random draws.
 	CLES float64
@@ -186,14 +197,20 @@ func mannWhitney(canary, baseline []float64, opts MannWhitneyOptions) (MannWhitn
 	switch {
 	case opts.SkipShift:
 		r.Estimate, r.CILow, r.CIHigh = math.NaN(), math.NaN(), math.NaN()
+		r.AchievedConfidence = math.NaN()
 		notes = append(notes, "Hodges–Lehmann shift not computed (SkipShift)")
 	case dist != nil:
-		kL, kU = dist.exactCIRanks(opts.Confidence, opts.Alternative)
+		kL, kU, r.AchievedConfidence = dist.exactCIRanks(opts.Confidence, opts.Alternative)
 	default:
 		kL, kU = ciRanks(len(x), len(y), rk.tiesX, rk.tiesY, opts.Confidence, opts.Alternative)
+		r.AchievedConfidence = asymptoticCILevel(len(x), len(y), rk.tiesX, rk.tiesY, opts.Confidence, opts.Alternative)
 	}
 	if !opts.SkipShift {
 		r.Estimate, r.CILow, r.CIHigh = hodgesLehmann(x, y, kL, kU)
+		if r.levelNotAchieved() {
+			notes = append(notes, fmt.Sprintf("requested %s%% interval not achievable with %d canary and %d baseline values: the widest interval has level %s%%",
+				fmtNum(100*opts.Confidence), len(x), len(y), fmtNum(100*r.AchievedConfidence)))
+		}
 	}
 	if math.IsNaN(r.Estimate) && !opts.SkipShift {
 		notes = append(notes, "Hodges–Lehmann estimate undefined: the middle differences are −Inf and +Inf")
@@ -205,6 +222,39 @@ func mannWhitney(canary, baseline []float64, opts MannWhitneyOptions) (MannWhitn
 	r.RelativeShift, r.RelativeShiftNote = relativeShift(r.Estimate, r.BaselineMedian)
 	r.Note = strings.Join(notes, "; ")
 	return r, nil
+}
+
+// levelNotAchieved reports whether the interval's level is below the
+// requested one (beyond rounding).
+func (r MannWhitneyResult) levelNotAchieved() bool {
+	return r.AchievedConfidence < r.Confidence-1e-9
+}
+
+// asymptoticCILevel is the level of the normal-approximation interval of
+// ciRanks: Confidence, unless the requested half-width c = z·σ_ci is so
+// large that the ranks clamp to [1, nm]; then the widest interval
+// [D_(1), D_(nm)] has the level whose half-width is nm/2 − ½ (the largest c
+// with k_L = ⌊nm/2 − c − ½⌋ + 1 ≥ 1), in the same approximation.
+func asymptoticCILevel(n, m int, tiesX, tiesY, confidence float64, alt Alternative) float64 {
+	fn, fm := float64(n), float64(m)
+	size, s := fn*fm, fn+fm
+	v := size / 12 * ((s + 1) - (tiesX+tiesY)/(s*(s-1)))
+	tail := 1 - confidence
+	if alt == TwoSided {
+		tail /= 2
+	}
+	if !(v > 0) {
+		return confidence
+	}
+	sigma := math.Sqrt(v)
+	if c := -mathext.NormalQuantile(tail) * sigma; size/2-c-0.5 >= 0 {
+		return confidence
+	}
+	zMax := (size/2 - 0.5) / sigma
+	if alt == TwoSided {
+		return 1 - math.Erfc(zMax/math.Sqrt2)
+	}
+	return 1 - math.Erfc(zMax/math.Sqrt2)/2
 }
 
 // noDataError names the empty side(s), or is nil.

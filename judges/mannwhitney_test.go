@@ -52,7 +52,7 @@ func bruteForceOpts(x, y []float64, opts MannWhitneyOptions) (u, est, lo, hi flo
 	exact := opts.Method == MethodExact || (opts.Method == MethodAuto && len(x) < 50 && len(y) < 50 && tieFree)
 	var kL, kU int64
 	if exact {
-		kL, kU = newWilcoxDist(len(x), len(y)).exactCIRanks(opts.Confidence, opts.Alternative)
+		kL, kU, _ = newWilcoxDist(len(x), len(y)).exactCIRanks(opts.Confidence, opts.Alternative)
 	} else {
 		kL, kU = ciRanks(len(x), len(y), rk.tiesX, rk.tiesY, opts.Confidence, opts.Alternative)
 	}
