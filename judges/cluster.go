@@ -1,6 +1,12 @@
 package judges
 
-import "errors"
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
 
 // The unit of analysis. Cohorts are assigned by pod (deployment), not by
 // request: requests of one pod share its offset and points of one pod share
@@ -50,14 +56,37 @@ const (
 	ClusterNone ClusterMethod = "none"
 )
 
-// ClusterConfig configures ClusterCompare.
+// ClusterConfig configures ClusterCompare. A zero Scale is ScaleLinear and
+// a zero Confidence is DefaultConfidence.
 type ClusterConfig struct {
 	Scale ClusterScale
 	// Confidence is the two-sided level of the interval (0 < c < 1).
 	Confidence float64
 }
 
+// withDefaults fills the zero fields and validates the rest.
+func (c ClusterConfig) withDefaults() (ClusterConfig, error) {
+	if c.Scale == "" {
+		c.Scale = ScaleLinear
+	}
+	if c.Confidence == 0 {
+		c.Confidence = DefaultConfidence
+	}
+	if c.Scale != ScaleLog && c.Scale != ScaleLinear {
+		return c, fmt.Errorf("judges: unknown cluster scale %q (want %q or %q)", c.Scale, ScaleLog, ScaleLinear)
+	}
+	if !(c.Confidence > 0 && c.Confidence < 1) {
+		return c, fmt.Errorf("judges: confidence %v is outside (0, 1)", c.Confidence)
+	}
+	return c, nil
+}
+
 // ClusterResult is a comparison of two cohorts with clusters as the unit.
+//
+// Statistics that do not exist are NaN (T, DF, the p-values and the
+// interval with Method none, or when the between-cluster variance is 0 in
+// both cohorts) and Note says why; a NaN p-value is never evidence of a
+// pass.
 type ClusterResult struct {
 	Method             ClusterMethod
 	Canary, Baseline   int // clusters used
@@ -70,64 +99,157 @@ type ClusterResult struct {
 	Note string
 }
 
+// newClusterResult is a result with every statistic NaN.
+func newClusterResult(confidence float64) ClusterResult {
+	nan := math.NaN()
+	return ClusterResult{
+		Confidence: confidence, Estimate: nan, CILow: nan, CIHigh: nan,
+		T: nan, DF: nan, PGreater: nan, PLess: nan, P: nan,
+	}
+}
+
 // ClusterCompare compares the cluster values of two cohorts. On ScaleLog
 // Estimate is the ratio of geometric means canary/baseline and the interval
 // is a ratio interval; on ScaleLinear it is the difference of means.
+//
+// With at least two clusters in each cohort it is Welch's t on the cluster
+// values (log values on ScaleLog) with Satterthwaite degrees of freedom:
+// R's t.test(log(x), log(y), var.equal = FALSE), the interval
+// exponentiated on ScaleLog. With one cluster in one cohort it is the pooled
+// t (R's t.test(var.equal = TRUE)): the variance is the other cohort's
+// between-cluster variance s², the standard error s·√(1/n + 1/m), the
+// degrees of freedom that cohort's clusters − 1; the single cluster is
+// assumed to vary as the others do (Note says so). With one cluster in each
+// cohort Method is none: the estimate is given, every test statistic is
+// NaN and Note says pod-to-pod variation cannot be estimated. When the
+// between-cluster variance is 0 (every cluster of a cohort has the same
+// value) t is undefined: NaN statistics and a Note, never a pass by a
+// division by zero.
+//
+// Clusters with Weight 0 or a NaN Value are left out and counted in Note.
+// An infinite Value, a negative or non-finite Weight and, on ScaleLog, a
+// Value ≤ 0 are errors naming the cluster; a cohort without a cluster left
+// is an error wrapping ErrNoData.
 func ClusterCompare(canary, baseline []Cluster, cfg ClusterConfig) (ClusterResult, error) {
-	return ClusterResult{}, errors.New("cluster comparison: not implemented")
+	cfg, err := cfg.withDefaults()
+	r := newClusterResult(cfg.Confidence)
+	if err != nil {
+		return r, err
+	}
+	_, x, dropX, errX := clusterValues("canary", canary, cfg.Scale)
+	_, y, dropY, errY := clusterValues("baseline", baseline, cfg.Scale)
+	if err := firstErr(errX, errY); err != nil {
+		return r, err
+	}
+	r.Canary, r.Baseline = len(x), len(y)
+	var notes []string
+	if note := droppedNote(dropX, dropY, "clusters without data or with a NaN value"); note != "" {
+		notes = append(notes, note)
+	}
+	back := func(v float64) float64 { return v }
+	if cfg.Scale == ScaleLog {
+		back = math.Exp
+	}
+	mx, vx := meanVar(x)
+	my, vy := meanVar(y)
+	diff := mx - my
+	r.Estimate = back(diff)
+
+	var se, df float64
+	switch {
+	case len(x) == 1 && len(y) == 1:
+		r.Method = ClusterNone
+		notes = append(notes, "one cluster in each cohort: the variation between clusters cannot be estimated, no cluster test")
+		r.Note = strings.Join(notes, "; ")
+		return r, nil
+	case len(x) >= 2 && len(y) >= 2:
+		r.Method = ClusterWelch
+		a, b := vx/float64(len(x)), vy/float64(len(y))
+		se = math.Sqrt(a + b)
+		df = (a + b) * (a + b) / (a*a/float64(len(x)-1) + b*b/float64(len(y)-1))
+		if math.IsNaN(df) || math.IsInf(df, 0) {
+			s := max(a, b) // (a+b)² overflowed or a², b² underflowed: rescale
+			as, bs := a/s, b/s
+			df = (as + bs) * (as + bs) / (as*as/float64(len(x)-1) + bs*bs/float64(len(y)-1))
+		}
+	default:
+		r.Method = ClusterPooled
+		single, other, k, s2 := "canary", "baseline", len(y), vy
+		if len(y) == 1 {
+			single, other, k, s2 = "baseline", "canary", len(x), vx
+		}
+		se = math.Sqrt(s2 * (1/float64(len(x)) + 1/float64(len(y))))
+		df = float64(k - 1)
+		notes = append(notes, fmt.Sprintf("1 %s cluster: pooled t with the between-cluster variance of the %d %s clusters (df %d), assuming the single cluster varies as they do",
+			single, k, other, k-1))
+	}
+	if !(se > 0) || math.IsInf(se, 0) || math.IsInf(diff, 0) || math.IsNaN(df) {
+		if se == 0 {
+			notes = append(notes, "the between-cluster variance is 0 (every cluster of a cohort has the same value): t is undefined, no evidence either way")
+		} else {
+			notes = append(notes, "a mean or variance of the cluster values overflows float64: t is undefined")
+		}
+		r.Note = strings.Join(notes, "; ")
+		return r, nil
+	}
+	r.T, r.DF = diff/se, df
+	r.PGreater = studentTPValue(r.T, df, Greater)
+	r.PLess = studentTPValue(r.T, df, Less)
+	r.P = studentTPValue(r.T, df, TwoSided)
+	q := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(1 - (1-cfg.Confidence)/2)
+	r.CILow, r.CIHigh = back(diff-q*se), back(diff+q*se)
+	r.Note = strings.Join(notes, "; ")
+	return r, nil
 }
 
-// OutlierResult is the worst canary cluster against the baseline clusters.
-type OutlierResult struct {
-	// Worst is the canary cluster furthest in the harmful direction.
-	Worst Cluster
-	// Ratio (ScaleLog) or Difference (ScaleLinear) of Worst to the
-	// baseline clusters' centre.
-	Effect float64
-	// T and DF of the prediction test; P is its one-sided p-value,
-	// Bonferroni-adjusted over the canary clusters.
-	T, DF, P float64
-	// Limit is the baseline prediction bound at level 1 − alpha (after
-	// the adjustment), on the value scale.
-	Limit float64
-	Note  string
+// clusterValues checks one cohort's clusters and returns those with data
+// and their values on the comparison scale (log values on ScaleLog), with
+// the number left out (Weight 0 or NaN Value). name is the cohort.
+func clusterValues(name string, cs []Cluster, scale ClusterScale) (kept []Cluster, vals []float64, dropped int, err error) {
+	for _, c := range cs {
+		switch {
+		case !(c.Weight >= 0) || math.IsInf(c.Weight, 1):
+			return nil, nil, 0, fmt.Errorf("judges: %s cluster %q has weight %v: must be ≥ 0 and finite", name, c.ID, c.Weight)
+		case c.Weight == 0 || math.IsNaN(c.Value):
+			dropped++
+			continue
+		case math.IsInf(c.Value, 0):
+			return nil, nil, 0, fmt.Errorf("judges: %s cluster %q has value %v: not finite", name, c.ID, c.Value)
+		case scale == ScaleLog && !(c.Value > 0):
+			return nil, nil, 0, fmt.Errorf("judges: %s cluster %q has value %v: the log scale needs values > 0", name, c.ID, c.Value)
+		}
+		v := c.Value
+		if scale == ScaleLog {
+			v = math.Log(v)
+		}
+		kept = append(kept, c)
+		vals = append(vals, v)
+	}
+	if len(vals) == 0 {
+		return nil, nil, dropped, fmt.Errorf("judges: %s: no cluster with data (%d of %d left out): %w", name, dropped, len(cs), ErrNoData)
+	}
+	return kept, vals, dropped, nil
 }
 
-// WorstCluster tests whether the worst canary cluster (in direction dir)
-// lies outside what the baseline clusters predict for one more cluster:
-// a prediction t-test (x − ȳ)/(s·√(1 + 1/m)) with m − 1 degrees of
-// freedom, Bonferroni-adjusted over the canary clusters. It needs at least
-// two baseline clusters.
-func WorstCluster(canary, baseline []Cluster, dir Direction, scale ClusterScale) (OutlierResult, error) {
-	return OutlierResult{}, errors.New("worst cluster: not implemented")
+// droppedNote is "left out <what>: canary 1, baseline 2", or "".
+func droppedNote(c, b int, what string) string {
+	switch {
+	case c > 0 && b > 0:
+		return fmt.Sprintf("left out %s: canary %d, baseline %d", what, c, b)
+	case c > 0:
+		return fmt.Sprintf("left out %s: canary %d", what, c)
+	case b > 0:
+		return fmt.Sprintf("left out %s: baseline %d", what, b)
+	}
+	return ""
 }
 
-// ClusterCount is one cluster's events (failures) and trials (requests).
-type ClusterCount struct {
-	ID             string
-	Events, Trials float64
-}
-
-// ClusterRates compares the event rates ΣEvents/ΣTrials of two cohorts with
-// the cluster as the randomisation unit (the delta method for a ratio of
-// sums: Deng, Knoblich & Lu, KDD 2018). Estimate is the difference of rates
-// canary − baseline.
-func ClusterRates(canary, baseline []ClusterCount, confidence float64) (ClusterResult, error) {
-	return ClusterResult{}, errors.New("cluster rates: not implemented")
-}
-
-// HistogramQuantile is the q-quantile (0 ≤ q ≤ 1) of a histogram by linear
-// interpolation within the bucket that holds it, as Prometheus'
-// histogram_quantile does (the first bucket's lower bound is 0 when its
-// upper bound is positive; a quantile in the +Inf bucket is the last finite
-// bound). NaN for an empty histogram.
-func HistogramQuantile(h Histogram, q float64) float64 {
-	return 0
-}
-
-// EffectiveSampleSize is n/(1 + 2·Σ_k w_k·ρ_k) for a series of
-// autocorrelated points, with the autocorrelations ρ_k summed with Bartlett
-// weights up to a lag that grows with n; it is at most n and at least 1.
-func EffectiveSampleSize(xs []float64) float64 {
-	return float64(len(xs))
+// firstErr is the first non-nil error.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
