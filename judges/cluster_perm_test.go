@@ -220,3 +220,52 @@ func TestClusterCompareAACalibration(t *testing.T) {
 		}
 	}
 }
+
+// A/A calibration of ClusterRates: 10 pods per cohort, 3600 requests per
+// pod, error rates lognormal around 2 % with log-sd 0.3 (the issue's
+// "each pod's error rate differs"). The one-sided test at α = 0.01 with
+// the t reference must reject within the central 99.9 % binomial interval
+// around 1 %; the pooled two-proportion z test (requests as the unit)
+// rejects far more. The normal reference on the same delta-method
+// variance is reported for comparison.
+func TestClusterRatesAACalibration(t *testing.T) {
+	const reps, pods, reqs, alpha = 3000, 10, 3600, 0.01
+	src := rand.New(rand.NewPCG(12, 13))
+	lo, hi := binomialBounds(reps, alpha, 0.0005)
+	var tRej, normalRej, pooledRej int
+	for range reps {
+		var cohorts [2][]ClusterCount
+		var events [2]float64
+		for c := range cohorts {
+			for range pods {
+				p := 0.02 * math.Exp(0.3*src.NormFloat64())
+				e := distuv.Binomial{N: reqs, P: p, Src: src}.Rand()
+				cohorts[c] = append(cohorts[c], ClusterCount{ID: "p", Events: e, Trials: reqs})
+				events[c] += e
+			}
+		}
+		r, err := ClusterRates(cohorts[0], cohorts[1], 0.98)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.PGreater < alpha {
+			tRej++
+		}
+		if distuv.UnitNormal.Survival(r.T) < alpha {
+			normalRej++
+		}
+		n := float64(pods * reqs)
+		pp := (events[0] + events[1]) / (2 * n)
+		z := (events[0] - events[1]) / n / math.Sqrt(pp*(1-pp)*2/n)
+		if distuv.UnitNormal.Survival(z) < alpha {
+			pooledRej++
+		}
+	}
+	t.Logf("rejections of %d: delta method with t %d (want %d..%d), with normal %d, pooled z %d", reps, tRej, lo, hi, normalRej, pooledRej)
+	if tRej < lo || tRej > hi {
+		t.Errorf("delta method rejects %d of %d A/A replicates at α = 0.01, want %d..%d", tRej, reps, lo, hi)
+	}
+	if pooledRej < 2*hi {
+		t.Errorf("pooled z rejects only %d: the contrast is lost", pooledRej)
+	}
+}

@@ -151,6 +151,74 @@
 // Hyndman–Fan type 7: numpy's default method='linear' and R's default
 // quantile type 7 (they agree).
 //
+// # Clusters
+//
+// Cohorts are assigned by pod, not by request: the requests of one pod
+// share its offset (node, cache, neighbours) and its scrape points share
+// its drift, so the evidence about a cohort grows with its number of pods,
+// not its requests or points. A rank test over the pooled requests of 10
+// pods per cohort with a 2 % (5 %) pod-to-pod spread rejects about 22 %
+// (40 %) of healthy A/A replicates at α = 0.01; the same data compared one
+// value per pod reject 1 % (TestClusterCompareAACalibration). So the
+// cluster (pod, instance) is the unit of analysis (cluster.go,
+// cluster_worst.go, cluster_rates.go):
+//
+//   - ClusterCompare: one summary per cluster (the mean of its points, a
+//     quantile of its own histogram), compared with Welch's t on the
+//     cluster values and Satterthwaite degrees of freedom; ScaleLog
+//     compares log values (latencies: the estimate is the ratio of
+//     geometric means, the interval exponentiated). Equal to R's
+//     t.test(var.equal = FALSE) and, within the stated tolerance, to the
+//     exact permutation test over pods (4 vs 4, 5 vs 5).
+//   - WorstCluster: the worst canary cluster in the harmful direction
+//     against a prediction interval from the baseline clusters,
+//     t = (x − ȳ)/(s·√(1 + 1/m)) with m − 1 df, P Bonferroni-adjusted over
+//     the canary clusters (min(1, n·p)); direction either takes the more
+//     extreme side, two-sided. One bad pod fails even when the cohort's
+//     centre hides it. It needs ≥ 2 baseline clusters.
+//   - ClusterRates: proportions and other ratios of sums with the cluster
+//     as the randomisation unit, by the delta method (Deng, Knoblich & Lu,
+//     "Applying the Delta Method in Metric Analytics", KDD 2018, arXiv
+//     1803.06336): per cohort r = ΣE/ΣT, Var(r) = k/(k−1)·Σ(E_i − r·T_i)²/(ΣT)².
+//     The factor k/(k−1) is statsmodels' cluster-robust correction for a
+//     cohort fitted alone and makes the test exactly Welch's t on the pod
+//     rates when pods have equal traffic; the reference distribution is
+//     Student's t with the Welch–Satterthwaite df of the two pieces, not
+//     the normal: with 10 pods per cohort and pod error rates spread by
+//     log-sd 0.3, the normal reference rejects 1.3 % of A/A replicates at
+//     α = 0.01, the t reference 0.7 %, the pooled two-proportion z test
+//     21 % (TestClusterRatesAACalibration).
+//   - HistogramQuantile: Prometheus' histogram_quantile for classic
+//     buckets, step for step (checked against the PromQL engine on a real
+//     store). On a Histogram built from native buckets it interpolates
+//     linearly, not exponentially as PromQL does for native histograms.
+//   - EffectiveSampleSize: n/(1 + 2Σ w_k ρ_k) with statsmodels' acf, Bartlett
+//     weights and the Newey–West lag ⌊4(n/100)^(2/9)⌋; it is at least
+//     n/(1+L), so it cannot correct strong drift in a short series: for the
+//     pooled points fallback only, per-cluster summaries are the remedy.
+//
+// Fallbacks, all said in Method and Note and never a silent pass: one
+// cluster in one cohort → the pooled t (R's t.test(var.equal = TRUE)),
+// the between-cluster variance from the other cohort alone with its
+// clusters − 1 df, assuming the single cluster varies as the others do
+// (for rates: k·Var(r) of the other cohort, at least the Poisson variance
+// r̄/T of the single cluster); one cluster in each cohort, or no events in
+// either cohort (rates) → Method none, NaN statistics, and the caller
+// falls back to the request- or point-level test with a reason saying
+// pod-to-pod variation cannot be estimated. A between-cluster variance of
+// 0 in both cohorts leaves t undefined (NaN, with a Note) rather than
+// dividing by zero. Clusters without data (Weight 0, no trials) or with a
+// NaN value are left out and counted in Note; ±Inf values, negative
+// weights and, on the log scale, values ≤ 0 are errors naming the cluster.
+//
+// Not chosen: the clustered Wilcoxon rank-sum test of Datta & Satten
+// (Biometrics 61:492, 2005). It keeps the rank test's robustness but its
+// variance is asymptotic in the number of clusters (it needs many pods,
+// where canaries have 1–10), and it gives a p-value without an interval
+// for the effect, which margins and "needs more data" reasons need. A
+// cluster bootstrap has the same small-k problem. With 1–3 pods per
+// cohort no method has much power; the reason says so.
+//
 // # Other tests: where scipy and R differ, and what we follow
 //
 //   - Welch t: scipy and R agree on t and p; scipy 1.10 reports neither the
