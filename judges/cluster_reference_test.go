@@ -20,6 +20,14 @@ type clusterReference struct {
 		Canary, Baseline []float64
 		Want             map[string]float64
 	}
+	Worst []struct {
+		ID               string
+		Scale            ClusterScale
+		Direction        Direction
+		Alpha            float64
+		Canary, Baseline []float64
+		Want             map[string]float64
+	}
 	Rates []struct {
 		ID               string
 		Confidence       float64
@@ -44,7 +52,7 @@ func loadClusterReference(t *testing.T) clusterReference {
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
 	}
-	if len(ref.Compare) == 0 || len(ref.Rates) == 0 || len(ref.Ess) == 0 {
+	if len(ref.Compare) == 0 || len(ref.Worst) == 0 || len(ref.Rates) == 0 || len(ref.Ess) == 0 {
 		t.Fatal("empty reference")
 	}
 	return ref
@@ -98,6 +106,28 @@ func TestClusterCompareReference(t *testing.T) {
 			}
 			if !(r.CILow <= r.Estimate && r.Estimate <= r.CIHigh) {
 				t.Errorf("estimate %v outside [%v, %v]", r.Estimate, r.CILow, r.CIHigh)
+			}
+		})
+	}
+}
+
+// WorstCluster against the prediction t in R (pt for p, qt for the limit).
+func TestWorstClusterReference(t *testing.T) {
+	for _, c := range loadClusterReference(t).Worst {
+		t.Run(c.ID, func(t *testing.T) {
+			x := toClusters(c.Canary)
+			r, err := WorstCluster(x, toClusters(c.Baseline), c.Direction, c.Scale)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Worst != x[int(c.Want["index"])] {
+				t.Errorf("worst %+v, want canary cluster %v", r.Worst, c.Want["index"])
+			}
+			limit := r.LimitAt(c.Alpha)
+			if !closeTo(r.T, c.Want["t"], 1e-10) || r.DF != c.Want["df"] || !closeTo(r.P, c.Want["p"], 1e-9) ||
+				!closeTo(limit, c.Want["limit"], 1e-9) {
+				t.Errorf("T %.17g DF %v P %.17g limit %.17g, R %.17g %v %.17g %.17g", r.T, r.DF, r.P, limit,
+					c.Want["t"], c.Want["df"], c.Want["p"], c.Want["limit"])
 			}
 		})
 	}

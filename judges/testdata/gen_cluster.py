@@ -9,6 +9,8 @@ python3-statsmodels and r-base-core installed:
 - compare: ClusterCompare against R's t.test (var.equal = FALSE for Welch,
   TRUE for the pooled fallback with one cluster in a cohort), on log values
   for the log scale (gen_cluster.R).
+- worst: WorstCluster against the prediction t written out in R (pt, qt),
+  also in gen_cluster.R.
 - rates: ClusterRates. Each cohort's delta-method variance of its ratio of
   sums is statsmodels' cluster-robust variance of the intercept of an OLS of
   the per-request 0/1 outcome (cov_type='cluster', groups = the pods), fitted
@@ -53,11 +55,27 @@ for i, (n, m, scale, conf) in enumerate([
                     "var_equal": bool(n == 1 or m == 1),
                     "canary": [float(v) for v in x], "baseline": [float(v) for v in y]})
 
+worst = []
+for i, (n, m, scale, direction) in enumerate([
+        (10, 10, "log", "increase"), (10, 10, "log", "decrease"), (3, 8, "linear", "either"),
+        (1, 2, "log", "increase"), (5, 3, "linear", "decrease"), (10, 10, "log", "either"),
+        (2, 20, "log", "increase")]):
+    x = np.exp(rng.normal(math.log(100), 0.05, n))
+    y = np.exp(rng.normal(math.log(100), 0.05, m))
+    x[i % n] *= [1.3, 0.8, 1.1, 1.0][i % 4]
+    if scale == "linear":
+        x, y = np.log(x) - 4.6, np.log(y) - 4.6
+    worst.append({"id": f"w{i}", "scale": scale, "direction": direction, "alpha": 0.01,
+                  "canary": [float(v) for v in x], "baseline": [float(v) for v in y]})
+
 with tempfile.TemporaryDirectory() as d:
     cases, results = os.path.join(d, "cases.txt"), os.path.join(d, "results.txt")
     with open(cases, "w") as f:
         for c in compare:
             f.write(f"{c['id']};{c['scale']};{'TRUE' if c['var_equal'] else 'FALSE'};{c['confidence']!r};"
+                    f"{fmt(c['canary'])};{fmt(c['baseline'])}\n")
+        for c in worst:
+            f.write(f"{c['id']};{c['scale']};{c['direction']};{c['alpha']!r};"
                     f"{fmt(c['canary'])};{fmt(c['baseline'])}\n")
     subprocess.run(["Rscript", os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen_cluster.R"),
                     cases, results], check=True)
@@ -65,6 +83,9 @@ with tempfile.TemporaryDirectory() as d:
 for c in compare:
     v = [float(s) for s in got[c["id"]].split()]
     c["want"] = dict(zip(["t", "df", "p", "p_greater", "p_less", "ci_low", "ci_high"], v))
+for c in worst:
+    v = [float(s) for s in got[c["id"]].split()]
+    c["want"] = dict(zip(["index", "t", "df", "p", "limit"], v))
 
 # ---- rates ----------------------------------------------------------------
 
@@ -140,5 +161,5 @@ for i, (n, rho) in enumerate([(10, 0.8), (60, 0.8), (100, 0.0), (500, 0.8), (100
     ess.append({"id": f"e{i}", "x": [float(v) for v in x], "lag": lag, "want": float(want)})
 
 with open("cluster_reference.json", "w") as f:
-    json.dump({"compare": compare, "rates": rates, "ess": ess}, f, indent=1)
+    json.dump({"compare": compare, "worst": worst, "rates": rates, "ess": ess}, f, indent=1)
     f.write("\n")
