@@ -93,7 +93,9 @@ type MetricResult struct {
 	// Proportion: failure rates.
 	CanaryRate   *float64 `json:"canary_rate,omitempty"`
 	BaselineRate *float64 `json:"baseline_rate,omitempty"`
-	Error        string   `json:"error,omitempty"`
+	// Patterns (logpatterns): the failing patterns, most significant first.
+	Patterns []PatternResult `json:"patterns,omitempty"`
+	Error    string          `json:"error,omitempty"`
 }
 
 // CohortSummary describes what a cohort's query returned.
