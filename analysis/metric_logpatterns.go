@@ -38,7 +38,7 @@ type PatternResult struct {
 	// Examples are recent lines of the pattern from the judged cohort's own
 	// records, with their trace IDs.
 	Examples []PatternExample `json:"examples,omitempty"`
-	// Note says why there are no examples.
+	// Note qualifies the examples or says why there are none.
 	Note string `json:"note,omitempty"`
 }
 
@@ -72,6 +72,9 @@ func (iv *interval) logPatterns(ctx context.Context, r MetricResult, m MetricSpe
 	r.Canary.Count, r.Canary.Total = num(float64(sc)), num(ec)
 	r.Baseline.Count, r.Baseline.Total = num(float64(sb)), num(eb)
 	r.Canary.N, r.Baseline.N = int(roundCount(ec)), int(roundCount(eb))
+	if ec > 0 && eb > 0 {
+		r.CanaryRate, r.BaselineRate = num(float64(sc)/ec), num(float64(sb)/eb)
+	}
 	if !(ec > 0) || !(eb > 0) {
 		r.Classification = judges.NoData
 		r.Reason = fmt.Sprintf("no exposure (total_query: %s %g, baseline %g)", r.Variant, ec, eb)

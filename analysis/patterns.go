@@ -26,9 +26,9 @@ type PatternInfo struct {
 	Template string
 	// Examples are recent lines of the selected records, oldest first.
 	Examples []PatternExample
-	// Note says why there are no examples, when there are none although
-	// the pattern is known (e.g. the selector names labels the catalog
-	// cannot tell apart).
+	// Note qualifies the examples, or says why there are none although the
+	// pattern is known (e.g. the selector names labels the catalog cannot
+	// tell apart).
 	Note string
 }
 

@@ -90,7 +90,8 @@ type MetricResult struct {
 	MeanRatio      *float64 `json:"mean_ratio,omitempty"`
 	// Threshold: the aggregate of the canary compared with the bounds.
 	Aggregate *float64 `json:"aggregate,omitempty"`
-	// Proportion: failure rates.
+	// Proportion: failure rates; logpatterns: every pattern's events per
+	// unit of exposure.
 	CanaryRate   *float64 `json:"canary_rate,omitempty"`
 	BaselineRate *float64 `json:"baseline_rate,omitempty"`
 	// Patterns (logpatterns): the failing patterns, most significant first.
