@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/augurhq/augur/judges"
@@ -229,7 +229,7 @@ func patternSelector(expr string) string {
 	}
 	ms := make([]string, 0, len(vs.LabelMatchers))
 	for _, lm := range vs.LabelMatchers {
-		if lm.Name != labels.MetricName {
+		if lm.Name != model.MetricNameLabel {
 			ms = append(ms, lm.String())
 		}
 	}

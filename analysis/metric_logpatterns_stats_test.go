@@ -2,7 +2,9 @@ package analysis
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"testing"
@@ -97,5 +99,68 @@ func TestJudgePatternsReference(t *testing.T) {
 				t.Errorf("failing %v, want %v", failing, c.Want.Failing)
 			}
 		})
+	}
+}
+
+// TestJudgePatternsAAFalseFails: patterns logged at the same rates per
+// unit of exposure by both cohorts (Poisson counts, from a few to
+// thousands of events, unequal traffic) fail at most alpha of the time:
+// Holm over Tarone's testable patterns controls the family-wise rate.
+func TestJudgePatternsAAFalseFails(t *testing.T) {
+	const (
+		reps   = 2000
+		alpha  = 0.05
+		npat   = 60
+		limit  = alpha + 3*0.0049 // three standard errors of a rate of alpha over reps
+		canary = 2e4
+		base   = 8e4
+	)
+	r := rand.New(rand.NewPCG(3, 14))
+	rates := make([]float64, npat)
+	for i := range rates {
+		rates[i] = math.Exp(math.Log(1e-5) + r.Float64()*math.Log(1e4)) // 1e-5 .. 0.1 per record
+	}
+	fails := 0
+	counts := make([]patternCount, npat)
+	for range reps {
+		for i, rate := range rates {
+			counts[i] = patternCount{ID: fmt.Sprint(i), Canary: poissonDraw(r, rate*canary), Baseline: poissonDraw(r, rate*base)}
+		}
+		if j := judgePatterns(counts, canary, base, alpha, 0, MaxJudgedPatterns); len(j.Failing) > 0 {
+			fails++
+		}
+	}
+	t.Logf("A/A false fails %d of %d", fails, reps)
+	if rate := float64(fails) / reps; rate > limit {
+		t.Errorf("A/A false fails %.4f over %d runs, want at most %.3g", rate, reps, alpha)
+	}
+}
+
+// poissonDraw is a Poisson count: Knuth's product for small means, the
+// normal approximation past 500.
+func poissonDraw(r *rand.Rand, mean float64) int64 {
+	if mean > 500 {
+		return max(0, int64(math.Round(mean+math.Sqrt(mean)*r.NormFloat64())))
+	}
+	l, k, p := math.Exp(-mean), int64(0), 1.0
+	for {
+		p *= r.Float64()
+		if p <= l {
+			return k
+		}
+		k++
+	}
+}
+
+func BenchmarkJudgePatterns(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	counts := make([]patternCount, 10000)
+	for i := range counts {
+		m := math.Exp(r.Float64() * math.Log(1e4))
+		counts[i] = patternCount{ID: fmt.Sprintf("%012x", i), Canary: poissonDraw(r, m), Baseline: poissonDraw(r, m)}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		judgePatterns(counts, 1e6, 1e6, 0.01, 0, MaxJudgedPatterns)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -44,7 +45,7 @@ func (p patternSources) Pattern(_ context.Context, id, selector string) (analysi
 			svc = append(svc, m)
 		case logs.LabelServiceVersion:
 			ver = append(ver, m)
-		case logs.LabelSeverity, logs.LabelPatternID, labels.MetricName:
+		case logs.LabelSeverity, logs.LabelPatternID, model.MetricNameLabel:
 		default:
 			other = append(other, m.Name)
 		}
