@@ -45,7 +45,12 @@ type PatternResult struct {
 // logPatterns judges every log pattern of the comparison at once (see
 // judgePatterns) at the metric's share of the run's false-fail budget for
 // this look, and fails (High) when any pattern is significantly more
-// frequent in the treatment after the correction.
+// frequent in the treatment after the correction. A margin moves each
+// pattern's null hypothesis only: the metric passes when no pattern fails,
+// without the non-inferiority bound other judges require for a pass with
+// a margin, since a rare or new pattern's rate is never bounded from a
+// handful of lines. Testable patterns left untested (beyond
+// MaxJudgedPatterns) make a metric that does not fail inconclusive.
 func (iv *interval) logPatterns(ctx context.Context, r MetricResult, m MetricSpec, ref, treat, refTotal, treatTotal []Series) MetricResult {
 	cc, errC := patternTotals(treat)
 	bc, errB := patternTotals(ref)
