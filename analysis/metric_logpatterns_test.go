@@ -205,3 +205,21 @@ func TestLogPatternsBeyondTheCap(t *testing.T) {
 		t.Errorf("%s: %s", r.Classification, r.Reason)
 	}
 }
+
+// TestLogPatternsListsAtMostTheCap: more failing patterns than a result
+// lists: the most significant are listed, the reason counts the rest.
+func TestLogPatternsListsAtMostTheCap(t *testing.T) {
+	canary := common(nil)
+	for i := range MaxReportedPatterns + 5 {
+		canary[fmt.Sprintf("0000000001%02d", i)] = float64(40 + i)
+	}
+	data := patternData{counts: map[string]map[string]float64{"v1": common(nil), "v2": canary}, exposure: map[string]float64{"v1": 1e5, "v2": 1e5}}
+	spec := logPatternsSpec(t, "")
+	var st RunState
+	v := EvaluateInterval(context.Background(), spec, spec.Schedule(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), 5, &st, plainSources{data})
+	r := v.Metrics[0]
+	if r.Classification != judges.High || len(r.Patterns) != MaxReportedPatterns || r.Patterns[0].ID != "000000000124" ||
+		!strings.Contains(r.Reason, "25 more frequent in canary") || !strings.Contains(r.Reason, "and 22 more (the result lists the 20 most significant)") {
+		t.Errorf("%s, %d patterns (first %+v): %s", r.Classification, len(r.Patterns), r.Patterns[0], r.Reason)
+	}
+}
