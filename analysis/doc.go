@@ -2,6 +2,15 @@
 // fetches each metric for the baseline and canary cohorts from a Source,
 // judges and scores them, and the Verdict that goes out to Sinks.
 //
+// A logpatterns metric judges every mined log pattern of the two cohorts at
+// once (metric_logpatterns*.go): per pattern, an exact one-sided binomial
+// test of the canary's share of the pattern's events against its share of
+// the exposure (total_query), Holm-corrected over the patterns that could
+// reach significance, at the metric's share of the run's false-fail budget.
+// A failing pattern is reported with its text and the canary's own example
+// lines and trace IDs when the Sources also implement PatternCatalog
+// (patterns.go; the server's is the log receivers' pattern miner).
+//
 // analysis imports judges (pure statistics) and nothing else of augur: data
 // comes in through the Source interface (implemented under analysis/source),
 // verdicts go out through the Sink interface (implemented in alerting), and

@@ -18,13 +18,16 @@ type interval struct {
 	f                    *fetcher
 	treatment, reference TimeRange
 	state                *RunState
+	// look is this interval (1-based) of looks planned: fixed-sample
+	// tests spend Spec.LookAlpha at it.
+	look, looks int
 }
 
 // cohortQuery renders a metric query for one cohort and window.
 func (iv *interval) query(tmpl string, m MetricSpec, c Cohort, w TimeRange) Query {
 	expr := renderWindow(RenderQuery(tmpl, c.For(m.Source)), w.End.Sub(w.Start))
 	switch m.Kind {
-	case KindHistogram, KindCounts:
+	case KindHistogram, KindCounts, KindLogPatterns:
 		return Query{Expr: expr, Start: w.Start, End: w.End}
 	default:
 		return Query{Expr: expr, Start: w.Start, End: w.End, Step: time.Duration(iv.spec.Step)}
@@ -66,6 +69,9 @@ func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) Metr
 	if err == nil && m.TotalQuery != "" {
 		var rt, tt []Series
 		rt, tt, _, _, err = iv.fetchBoth(ctx, m.TotalQuery, m, c, tw, rw)
+		if err == nil && m.Kind == KindLogPatterns {
+			return iv.logPatterns(ctx, r, m, ref, treat, rt, tt)
+		}
 		if err == nil {
 			return iv.proportion(r, m, ref, treat, rt, tt)
 		}

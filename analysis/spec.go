@@ -115,8 +115,10 @@ const (
 	// summed to one count (errors; with total_query, the requests).
 	KindCounts = "counts"
 	// KindLogPatterns: an instant query at the window end returning one
-	// count per mined log pattern (series with a pattern_id label), judged
-	// pattern by pattern.
+	// count per mined log pattern (series with a pattern_id label, e.g.
+	// sum by (pattern_id) (increase(augur_log_pattern_records_total{
+	// severity=~"error|warn",${cohort}}[${window}]))), with total_query the
+	// cohort's exposure, judged pattern by pattern by the patterns judge.
 	KindLogPatterns = "logpatterns"
 )
 
@@ -136,7 +138,8 @@ type MetricSpec struct {
 	// Query is in the source's language and contains ${cohort}.
 	Query string `yaml:"query" json:"query"`
 	// TotalQuery counts the trials for the proportion judge (the query
-	// counts the failures).
+	// counts the failures), and each cohort's exposure for logpatterns
+	// (its log records, or its requests).
 	TotalQuery string `yaml:"total_query,omitempty" json:"total_query,omitempty"`
 	Kind       string `yaml:"kind,omitempty" json:"kind,omitempty"`
 	// Step overrides the spec's step for this metric's range queries.
@@ -169,6 +172,8 @@ const (
 	JudgeThreshold   = "threshold"
 	JudgeProportion  = "proportion"
 	JudgeSequential  = "sequential"
+	// JudgePatterns judges logpatterns metrics (their default judge).
+	JudgePatterns = "patterns"
 )
 
 // JudgeSpec selects and configures the judge of a metric.
@@ -285,10 +290,15 @@ func (m *MetricSpec) setDefaults() {
 		m.Source = DefaultSource
 	}
 	j := &m.Judge
+	if m.Kind == KindLogPatterns && j.Type == "" {
+		j.Type = JudgePatterns
+	}
 	if m.Kind == "" {
 		switch j.Type {
 		case JudgeProportion:
 			m.Kind = KindCounts
+		case JudgePatterns:
+			m.Kind = KindLogPatterns
 		default:
 			m.Kind = KindPoints
 		}

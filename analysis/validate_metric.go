@@ -48,15 +48,15 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 		add("no_data", "must be inconclusive, fail or ignore, got %q", m.NoData)
 	}
 	switch m.Kind {
-	case KindPoints, KindSamples, KindHistogram, KindCounts:
+	case KindPoints, KindSamples, KindHistogram, KindCounts, KindLogPatterns:
 	default:
-		add("kind", "must be points, samples, histogram or counts, got %q", m.Kind)
+		add("kind", "must be points, samples, histogram, counts or logpatterns, got %q", m.Kind)
 	}
 	if srcType == SourceJaeger && m.Kind != KindSamples {
 		add("kind", "a jaeger source returns per-request durations: use kind samples")
 	}
-	if m.TotalQuery != "" && m.Judge.Type != JudgeProportion {
-		add("total_query", "belongs to the proportion judge")
+	if m.TotalQuery != "" && m.Judge.Type != JudgeProportion && m.Judge.Type != JudgePatterns {
+		add("total_query", "belongs to the proportion and patterns judges")
 	}
 	if s.Kind == KindSLO && m.Judge.Type != JudgeThreshold {
 		add("judge.type", "an slo experiment judges its target against thresholds: use the threshold judge")
@@ -125,10 +125,13 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 		if j.Tau2 < 0 {
 			add("judge.tau2", "must not be negative")
 		}
+	case JudgePatterns:
+		kindOK(KindLogPatterns)
+		s.validateLogPatterns(add, m, srcType)
 	case "":
-		add("judge.type", "must be set: mannwhitney, threshold, proportion or sequential")
+		add("judge.type", "must be set: mannwhitney, threshold, proportion, sequential or patterns")
 	default:
-		add("judge.type", "unknown judge %q: want mannwhitney, threshold, proportion or sequential", j.Type)
+		add("judge.type", "unknown judge %q: want mannwhitney, threshold, proportion, sequential or patterns", j.Type)
 	}
 }
 

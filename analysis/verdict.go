@@ -90,10 +90,13 @@ type MetricResult struct {
 	MeanRatio      *float64 `json:"mean_ratio,omitempty"`
 	// Threshold: the aggregate of the canary compared with the bounds.
 	Aggregate *float64 `json:"aggregate,omitempty"`
-	// Proportion: failure rates.
+	// Proportion: failure rates; logpatterns: every pattern's events per
+	// unit of exposure.
 	CanaryRate   *float64 `json:"canary_rate,omitempty"`
 	BaselineRate *float64 `json:"baseline_rate,omitempty"`
-	Error        string   `json:"error,omitempty"`
+	// Patterns (logpatterns): the failing patterns, most significant first.
+	Patterns []PatternResult `json:"patterns,omitempty"`
+	Error    string          `json:"error,omitempty"`
 }
 
 // CohortSummary describes what a cohort's query returned.

@@ -7,7 +7,9 @@
 // from 10.0.0.2" are one pattern, while an error signature that only a canary
 // emits gets a pattern (and a pattern_id series) of its own. Each pattern
 // keeps, per service version, a bounded ring of recent example lines and
-// trace IDs for reports.
+// trace IDs for reports; Drain.Lookup finds a pattern by ID with the
+// examples of the services and versions a caller selects (a canary judge's
+// cohort), so a failing pattern is shown with its cohort's own lines.
 //
 // Records arrive through two receivers, plain http.Handlers: OTLP/HTTP logs
 // (POST /v1/logs, protobuf or JSON, optionally gzip) and the Loki push API

@@ -201,35 +201,9 @@ func (d *Drain) Patterns(service, version string) []Pattern {
 		if c.service != service {
 			continue
 		}
-		p := Pattern{ID: c.id, Template: strings.Join(c.tokens, " ")}
-		var stats []*versionStats
-		if version != "" {
-			if vs := c.versions[version]; vs != nil {
-				stats = append(stats, vs)
-			}
-		} else {
-			for _, vs := range c.versions {
-				stats = append(stats, vs)
-			}
-		}
-		if len(stats) == 0 {
+		p, n := d.merge(c, func(_, v string) bool { return version == "" || v == version })
+		if n == 0 {
 			continue
-		}
-		for _, vs := range stats {
-			p.Count += vs.count
-			if p.FirstSeen.IsZero() || vs.first.Before(p.FirstSeen) {
-				p.FirstSeen = vs.first
-			}
-			if vs.last.After(p.LastSeen) {
-				p.LastSeen = vs.last
-			}
-			// The ring in age order.
-			p.Examples = append(p.Examples, vs.examples[vs.next%max(len(vs.examples), 1):]...)
-			p.Examples = append(p.Examples, vs.examples[:vs.next%max(len(vs.examples), 1)]...)
-		}
-		sort.SliceStable(p.Examples, func(i, j int) bool { return p.Examples[i].Time.Before(p.Examples[j].Time) })
-		if len(p.Examples) > d.examples {
-			p.Examples = p.Examples[len(p.Examples)-d.examples:]
 		}
 		out = append(out, p)
 	}
@@ -240,6 +214,78 @@ func (d *Drain) Patterns(service, version string) []Pattern {
 		return out[i].ID < out[j].ID
 	})
 	return out
+}
+
+// Lookup returns the pattern with id, its counts, first and last seen and
+// examples merged over the services and versions that keep accepts (none
+// accepted: the template alone). A pattern ID is a hash of a template, so
+// two services may share one; their statistics are merged too, under the
+// template of the most recently matched. found is false when no pattern
+// has id (never seen, or evicted).
+func (d *Drain) Lookup(id string, keep func(service, version string) bool) (p Pattern, found bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var exs []Example
+	for e := d.lru.Front(); e != nil; e = e.Next() {
+		c := e.Value.(*cluster)
+		if c.id != id {
+			continue
+		}
+		q, _ := d.merge(c, keep)
+		if !found {
+			p.ID, p.Template = q.ID, q.Template
+		}
+		found = true
+		p.Count += q.Count
+		if !q.FirstSeen.IsZero() && (p.FirstSeen.IsZero() || q.FirstSeen.Before(p.FirstSeen)) {
+			p.FirstSeen = q.FirstSeen
+		}
+		if q.LastSeen.After(p.LastSeen) {
+			p.LastSeen = q.LastSeen
+		}
+		exs = append(exs, q.Examples...)
+	}
+	p.Examples = d.recent(exs)
+	return p, found
+}
+
+// merge sums the statistics of c's versions that keep accepts; n is how
+// many it accepted. d.mu is held.
+func (d *Drain) merge(c *cluster, keep func(service, version string) bool) (p Pattern, n int) {
+	p = Pattern{ID: c.id, Template: strings.Join(c.tokens, " ")}
+	var exs []Example
+	for v, vs := range c.versions {
+		if !keep(c.service, v) {
+			continue
+		}
+		n++
+		p.Count += vs.count
+		if p.FirstSeen.IsZero() || vs.first.Before(p.FirstSeen) {
+			p.FirstSeen = vs.first
+		}
+		if vs.last.After(p.LastSeen) {
+			p.LastSeen = vs.last
+		}
+		// The ring in age order.
+		exs = append(exs, vs.examples[vs.next%max(len(vs.examples), 1):]...)
+		exs = append(exs, vs.examples[:vs.next%max(len(vs.examples), 1)]...)
+	}
+	p.Examples = d.recent(exs)
+	return p, n
+}
+
+// recent sorts examples oldest first and keeps the most recent d.examples.
+func (d *Drain) recent(exs []Example) []Example {
+	sort.SliceStable(exs, func(i, j int) bool {
+		if !exs[i].Time.Equal(exs[j].Time) {
+			return exs[i].Time.Before(exs[j].Time)
+		}
+		return exs[i].Line < exs[j].Line
+	})
+	if len(exs) > d.examples {
+		exs = exs[len(exs)-d.examples:]
+	}
+	return exs
 }
 
 // Len returns how many patterns are held.

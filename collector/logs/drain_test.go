@@ -274,3 +274,59 @@ func TestDrainConcurrent(t *testing.T) {
 		t.Errorf("counted %d lines, want %d", total, 8*500)
 	}
 }
+
+func TestDrainLookup(t *testing.T) {
+	d := NewDrain(DefaultConfig().Drain, 3)
+	for i := range 5 {
+		at := base.Add(time.Duration(i) * time.Second)
+		d.Add("checkout", "v1", at, fmt.Sprintf("order %d paid", i), fmt.Sprintf("b%d", i))
+		d.Add("checkout", "v2", at, fmt.Sprintf("order %d paid", 10+i), fmt.Sprintf("c%d", i))
+	}
+	declined := d.Add("checkout", "v2", base.Add(time.Minute), "payment gateway timeout after 3000ms card=visa", "t1")
+	d.Add("checkout", "v2", base.Add(2*time.Minute), "payment gateway timeout after 2999ms card=visa", "t2")
+	paid := d.Add("checkout", "v1", base, "order 99 paid", "b9")
+	cart := d.Add("cart", "v1", base, "order 1 paid", "x1") // same template, another service
+	if paid != cart {
+		t.Fatalf("one template, ids %s and %s", paid, cart)
+	}
+	version := func(want ...string) func(string, string) bool {
+		return func(svc, v string) bool {
+			for _, w := range want {
+				if svc+"/"+v == w {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	tests := []struct {
+		name     string
+		id       string
+		keep     func(string, string) bool
+		found    bool
+		template string
+		count    int64
+		traceIDs []string
+	}{
+		{"a canary-only pattern from the canary", declined, version("checkout/v2"), true, "payment gateway timeout after <*> card=visa", 2, []string{"t1", "t2"}},
+		{"a canary-only pattern from the baseline: template, no examples", declined, version("checkout/v1"), true, "payment gateway timeout after <*> card=visa", 0, nil},
+		{"one version's recent examples only", paid, version("checkout/v2"), true, "order <*> paid", 5, []string{"c2", "c3", "c4"}},
+		{"services merged under one id", paid, version("checkout/v1", "cart/v1"), true, "order <*> paid", 7, []string{"b9", "b3", "b4"}},
+		{"unknown id", "000000000000", version("checkout/v2"), false, "", 0, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, found := d.Lookup(tc.id, tc.keep)
+			if found != tc.found || p.Template != tc.template || p.Count != tc.count {
+				t.Fatalf("Lookup = %+v, %v; want template %q count %d found %v", p, found, tc.template, tc.count, tc.found)
+			}
+			var ids []string
+			for _, e := range p.Examples {
+				ids = append(ids, e.TraceID)
+			}
+			if !reflect.DeepEqual(ids, tc.traceIDs) {
+				t.Errorf("example trace ids %v, want %v", ids, tc.traceIDs)
+			}
+		})
+	}
+}

@@ -34,13 +34,15 @@ type DemoResult struct {
 	Verdict  analysis.Verdict
 	Webhook  *analysis.Verdict // the verdict as the webhook listener received it
 	Traffic  simulate.Stats
+	Logs     demoLogStats
 	Duration time.Duration
 }
 
 // Demo runs the whole canary flow in one process: a server on a free
 // loopback port with a temporary data directory, an hour of OTLP traffic
-// from a checkout service (baseline v1, canary v2 with an injected latency
-// and error-rate regression unless Healthy) sent over HTTP, a webhook
+// and logs from a checkout service (baseline v1, canary v2 with an injected
+// latency and error-rate regression and a new error signature in its logs
+// unless Healthy) sent over HTTP, a webhook
 // listener, and a canary experiment over that hour. It prints the
 // per-metric table, the verdict and the webhook receipt to out.
 func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, error) {
@@ -91,7 +93,7 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 		c := &sim.Cohorts[1]
 		c.LatencyMedian = c.LatencyMedian * 135 / 100
 		c.ErrorRate = 0.03
-		regression = fmt.Sprintf("canary latency ×1.35, error rate %.1f%% → %.1f%%", sim.Cohorts[0].ErrorRate*100, c.ErrorRate*100)
+		regression = fmt.Sprintf("canary latency ×1.35, error rate %.1f%% → %.1f%%, a new error in its logs", sim.Cohorts[0].ErrorRate*100, c.ErrorRate*100)
 	}
 	fmt.Fprintf(out, "augur demo: server %s, data %s\n", srv.URL(), dir)
 	fmt.Fprintf(out, "sending %s of OTLP traffic for service %q: baseline %s, canary %s; regression: %s\n",
@@ -100,8 +102,13 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 	if err != nil {
 		return DemoResult{}, fmt.Errorf("send traffic: %w", err)
 	}
-	fmt.Fprintf(out, "sent %d spans (%d errors) and %d metric points in %d requests\n\n",
-		stats.Spans, stats.Errors, stats.MetricPoints, stats.Requests)
+	logStats, err := sendDemoLogs(ctx, srv.URL(), demoLogOptions{Service: sim.Service, Start: start, End: end, Seed: opts.Seed,
+		Versions: [2]string{sim.Cohorts[0].Version, sim.Cohorts[1].Version}, NewSignature: !opts.Healthy})
+	if err != nil {
+		return DemoResult{}, err
+	}
+	fmt.Fprintf(out, "sent %d spans (%d errors) and %d metric points in %d requests, %d log records (%d of the new error) in %d requests\n\n",
+		stats.Spans, stats.Errors, stats.MetricPoints, stats.Requests, logStats.Records, logStats.Signature, logStats.Requests)
 
 	spec := DemoSpec(start, end, hook.url)
 	exp, err := postSpec(ctx, srv.URL(), spec)
@@ -113,8 +120,9 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 		return DemoResult{}, err
 	}
 	PrintVerdict(out, v)
+	PrintPatterns(out, v)
 
-	res := DemoResult{Verdict: v, Traffic: stats}
+	res := DemoResult{Verdict: v, Traffic: stats, Logs: logStats}
 	select {
 	case got := <-hook.got:
 		res.Webhook = &got
@@ -131,7 +139,8 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 
 // DemoSpec is the experiment the demo runs: latency quantiles and error
 // rate from the span-derived RED series, request latency from the OTLP
-// histogram, CPU from the OTLP counter, and a memory ceiling.
+// histogram, CPU from the OTLP counter, a memory ceiling, and the error and
+// warning log patterns (critical: a new error signature fails the run).
 func DemoSpec(start, end time.Time, webhookURL string) analysis.Spec {
 	at := start.UTC()
 	spans := `service_name="checkout",span_kind="server",${cohort}`
@@ -163,6 +172,12 @@ func DemoSpec(start, end time.Time, webhookURL string) analysis.Spec {
 				Query: `sum(rate(process_cpu_time_seconds_total{service_name="checkout",${cohort}}[2m])) / sum(rate(augur_span_requests_total{` + spans + `}[2m]))`},
 			{Name: "memory_max", Judge: analysis.JudgeSpec{Type: analysis.JudgeThreshold, Aggregate: "max", Upper: &upper},
 				Query: `max(process_memory_usage_bytes{service_name="checkout",${cohort}})`},
+			// Its own 0.1 % of false fails over the run: a new signature
+			// is caught at far less.
+			{Name: "error_log_patterns", Kind: analysis.KindLogPatterns, Critical: true,
+				Judge:      analysis.JudgeSpec{Type: analysis.JudgePatterns, Confidence: 0.999},
+				Query:      `sum by (pattern_id) (increase(augur_log_pattern_records_total{service_name="checkout",severity=~"error|warn",${cohort}}[${window}]))`,
+				TotalQuery: `sum(increase(augur_log_records_total{service_name="checkout",${cohort}}[${window}]))`},
 		},
 	}
 	if webhookURL != "" {

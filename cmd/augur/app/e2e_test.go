@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ func TestDemo(t *testing.T) {
 		want    judges.Outcome
 		high    []string // metrics that must be classified high
 	}{
-		{"regressed canary fails", false, judges.OutcomeFail, []string{"latency_p50", "latency_p99", "error_rate", "http_p90_otlp"}},
+		{"regressed canary fails", false, judges.OutcomeFail, []string{"latency_p50", "latency_p99", "error_rate", "http_p90_otlp", "error_log_patterns"}},
 		{"healthy canary passes", true, judges.OutcomePass, nil},
 	}
 	for _, tt := range tests {
@@ -92,6 +93,12 @@ func TestDemo(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", want, out.String())
 				}
 			}
+			// The canary's new error signature, with an example line and
+			// its trace ID; none when healthy.
+			signature := regexp.MustCompile(`template: payment gateway timeout after <\*>: upstream <\*> reset the connection\n +example: +\d\d:\d\d:\d\d trace [0-9a-f]{32}: payment gateway timeout after 3000ms: upstream pgw-\d reset the connection\n`)
+			if got := signature.MatchString(out.String()); got == tt.healthy {
+				t.Errorf("output shows the new error signature with an example: %v, want %v\n%s", got, !tt.healthy, out.String())
+			}
 		})
 	}
 }
@@ -103,6 +110,16 @@ func sendTraffic(t *testing.T, srv *Server, start, end time.Time) {
 	if _, err := simulate.Run(context.Background(), sim); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func sendLogs(t *testing.T, srv *Server, start, end time.Time, newSignature bool) demoLogStats {
+	t.Helper()
+	st, err := sendDemoLogs(context.Background(), srv.URL(), demoLogOptions{Service: "checkout", Start: start, End: end, Seed: 7,
+		Versions: [2]string{"v1", "v2"}, NewSignature: newSignature})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func createExperiment(t *testing.T, srv *Server, spec analysis.Spec) analysis.Experiment {
@@ -119,6 +136,7 @@ func TestNoDataCohortIsInconclusive(t *testing.T) {
 	end := time.Now().Truncate(time.Minute)
 	start := end.Add(-20 * time.Minute)
 	sendTraffic(t, srv, start, end)
+	sendLogs(t, srv, start, end, false)
 	spec := DemoSpec(start, end, "")
 	spec.Cohorts.Canary = &analysis.Cohort{Selector: `service_version="v3"`} // no such version was ever sent
 	e := createExperiment(t, srv, spec)
@@ -185,6 +203,7 @@ func TestWebhookDownVerdictStillServed(t *testing.T) {
 	end := time.Now().Truncate(time.Minute)
 	start := end.Add(-20 * time.Minute)
 	sendTraffic(t, srv, start, end)
+	sendLogs(t, srv, start, end, false)
 	e := createExperiment(t, srv, DemoSpec(start, end, deadURL))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

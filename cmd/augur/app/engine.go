@@ -11,6 +11,7 @@ import (
 	"github.com/augurhq/augur/analysis/source"
 	"github.com/augurhq/augur/analysis/source/embedded"
 	"github.com/augurhq/augur/analysis/state"
+	"github.com/augurhq/augur/collector/logs"
 	"github.com/augurhq/augur/collector/store"
 )
 
@@ -23,8 +24,10 @@ type engine struct {
 }
 
 // openEngine opens the state store the configuration names, the source
-// registry over the embedded store, and a manager (not started).
-func openEngine(ctx context.Context, cfg Config, logger *slog.Logger, st *store.Store, sinks ...analysis.NamedSink) (*engine, error) {
+// registry over the embedded store, and a manager (not started). drain,
+// when not nil, is the log pattern miner that logpatterns results take
+// their pattern text and examples from.
+func openEngine(ctx context.Context, cfg Config, logger *slog.Logger, st *store.Store, drain *logs.Drain, sinks ...analysis.NamedSink) (*engine, error) {
 	a := cfg.Analysis
 	var (
 		db  *state.Store
@@ -52,7 +55,11 @@ func openEngine(ctx context.Context, cfg Config, logger *slog.Logger, st *store.
 		_ = db.Close()
 		return nil, err
 	}
-	mgr, err := analysis.NewManager(a.managerConfig(), db, reg, logger.With("component", "analysis"), sinks...)
+	var sources analysis.Sources = reg
+	if drain != nil {
+		sources = patternSources{Registry: reg, drain: drain}
+	}
+	mgr, err := analysis.NewManager(a.managerConfig(), db, sources, logger.With("component", "analysis"), sinks...)
 	if err != nil {
 		_ = reg.Close()
 		_ = db.Close()

@@ -80,7 +80,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	eng, err := openEngine(context.Background(), cfg, logger, st, analysis.NamedSink{Name: "webhook", Sink: hooks})
+	eng, err := openEngine(context.Background(), cfg, logger, st, logRecords.Drain(), analysis.NamedSink{Name: "webhook", Sink: hooks})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
