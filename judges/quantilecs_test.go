@@ -364,3 +364,32 @@ func TestQuantileCSTailDetection(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkCompareQuantiles(b *testing.B) {
+	r := rand.New(rand.NewPCG(19, 20))
+	bounds := durationBuckets()
+	var xs, ys []float64
+	for range 36000 {
+		xs = append(xs, 0.1*math.Exp(0.5*r.NormFloat64()))
+		ys = append(ys, 0.1*math.Exp(0.5*r.NormFloat64()))
+	}
+	canary, baseline := histogramOf(bounds, xs), histogramOf(bounds, ys)
+	qs := []float64{0.5, 0.9, 0.99}
+	b.Run("classic 36k", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := CompareQuantiles(canary, baseline, qs, 0.01/3, 0.05); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	slices.Sort(xs)
+	b.Run("samples 36k", func(b *testing.B) {
+		for b.Loop() {
+			for _, q := range qs {
+				if _, err := QuantileBoundsSamples(xs, q, 0.01/18); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
