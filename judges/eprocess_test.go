@@ -77,7 +77,7 @@ func TestCountEProcessBetaBinomialReference(t *testing.T) {
 		span   float64
 		tol    float64 // absolute, on log e-values
 	}{
-		{"fine grid", 400000, 40, 1e-5},
+		{"fine grid", 200000, 40, 1e-5},
 		// The default grid's spacing: within 5 % of the continuous
 		// mixture up to 1000 events.
 		{"default spacing", int(80 / (2 * countGridSpan / float64(countGridPoints-1))), 40, 0.05},
@@ -305,10 +305,10 @@ func TestCountEProcessNullDiurnal(t *testing.T) {
 		dir           Direction
 		reps          int
 	}{
-		{"no margin α 0.05", 0, 0.05, Increase, 3000},
-		{"no margin α 0.01", 0, 0.01, Increase, 3000},
-		{"margin 10% at the margin", 0.1, 0.05, Increase, 2000},
-		{"decrease at the margin", 0.1, 0.05, Decrease, 2000},
+		{"no margin α 0.05", 0, 0.05, Increase, 2000},
+		{"no margin α 0.01", 0, 0.01, Increase, 2000},
+		{"margin 10% at the margin", 0.1, 0.05, Increase, 1000},
+		{"decrease at the margin", 0.1, 0.05, Decrease, 1000},
 	} {
 		reps := tc.reps
 		t.Run(tc.name, func(t *testing.T) {
@@ -433,7 +433,7 @@ func sort60(looks []int) int {
 // The confidence sequence on the rate ratio covers the true ratio at every
 // look in at least 1−α of the runs, and narrows.
 func TestCountEProcessRatioCSCoverage(t *testing.T) {
-	const reps, alpha = 400, 0.05
+	const reps, alpha = 300, 0.05
 	trials, rho := make([]float64, 30), make([]float64, 30)
 	for j := range trials {
 		trials[j], rho[j] = 2000, 0.3
