@@ -158,17 +158,25 @@ func QuantileBounds(h Histogram, q, alpha float64) (QuantileBand, error) {
 		return band, nil
 	}
 	kLo, kHi := quantileRanks(q, n, alpha)
-	// bucket is the first bucket whose cumulative count reaches k.
+	// bucket is the first bucket whose cumulative count reaches k, or the
+	// last non-empty one when rounding of fractional counts leaves the
+	// total just short of k.
 	bucket := func(k float64) int {
-		cum := 0.0
+		cum, last := 0.0, 0
 		for i, c := range h.Counts {
 			cum += c
 			if cum >= k {
 				return i
 			}
+			if c > 0 {
+				last = i
+			}
 		}
-		return len(h.Counts) - 1
+		return last
 	}
+	// With a fractional total the lower rank may exceed it; the last
+	// observation bounds it from below.
+	kLo = min(kLo, n)
 	if kLo >= 1 {
 		if b := bucket(kLo); b > 0 {
 			band.Lo = h.Bounds[b-1]
