@@ -263,9 +263,13 @@ func TestCountEProcessStateRoundTrip(t *testing.T) {
 // countSim runs one chunked stream of Binomial errors: chunk j has
 // trials[j] requests of which a share rho[j] go to the canary, with
 // per-request error rates base·ratio (canary) and base (baseline). It
-// returns the first chunk at which EValue ≥ 1/alpha (−1 if none) and the
-// number of events seen by then.
-func countSim(e *CountEProcess, r *rand.Rand, trials, rho []float64, base, ratio, alpha float64) (look int, events float64) {
+// returns the first chunk at which EValue ≥ 1/alpha (NonInferiorEValue
+// with nonInferior; −1 if none) and the number of events seen by then.
+func countSim(e *CountEProcess, r *rand.Rand, trials, rho []float64, base, ratio, alpha float64, nonInferior ...bool) (look int, events float64) {
+	logE := e.LogEValue
+	if len(nonInferior) > 0 && nonInferior[0] {
+		logE = e.LogNonInferiorEValue
+	}
 	src := rand.NewPCG(r.Uint64(), r.Uint64())
 	thr := math.Log(1 / alpha)
 	for j := range trials {
@@ -276,7 +280,7 @@ func countSim(e *CountEProcess, r *rand.Rand, trials, rho []float64, base, ratio
 		if err := e.Observe(ce, ct, be, bt); err != nil {
 			panic(err)
 		}
-		if e.LogEValue() >= thr {
+		if logE() >= thr {
 			st := e.State()
 			return j, st.CanaryEvents + st.BaselineEvents
 		}
@@ -292,7 +296,8 @@ func binomialUpper(p float64, n int) float64 {
 
 // Under the null (equal per-request rates, or exactly at the margin) with
 // diurnal traffic and a drifting canary share, the e-value crosses 1/α
-// over 60 looks in at most α of the runs.
+// over 60 looks in at most α of the runs; so does the non-inferiority
+// e-value (an early pass) when the canary is worse by exactly the margin.
 func TestCountEProcessNullDiurnal(t *testing.T) {
 	trials, rho := make([]float64, 60), make([]float64, 60)
 	for j := range trials {
@@ -304,11 +309,14 @@ func TestCountEProcessNullDiurnal(t *testing.T) {
 		margin, alpha float64
 		dir           Direction
 		reps          int
+		nonInferior   bool
 	}{
-		{"no margin α 0.05", 0, 0.05, Increase, 2000},
-		{"no margin α 0.01", 0, 0.01, Increase, 2000},
-		{"margin 10% at the margin", 0.1, 0.05, Increase, 1000},
-		{"decrease at the margin", 0.1, 0.05, Decrease, 1000},
+		{"no margin α 0.05", 0, 0.05, Increase, 2000, false},
+		{"no margin α 0.01", 0, 0.01, Increase, 2000, false},
+		{"margin 10% at the margin", 0.1, 0.05, Increase, 1000, false},
+		{"decrease at the margin", 0.1, 0.05, Decrease, 1000, false},
+		{"non-inferior at the margin", 0.1, 0.05, Increase, 1000, true},
+		{"non-inferior decrease at the margin", 0.1, 0.05, Decrease, 1000, true},
 	} {
 		reps := tc.reps
 		t.Run(tc.name, func(t *testing.T) {
@@ -325,7 +333,7 @@ func TestCountEProcessNullDiurnal(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if look, _ := countSim(e, r, trials, rho, 0.02, ratio, tc.alpha); look >= 0 {
+				if look, _ := countSim(e, r, trials, rho, 0.02, ratio, tc.alpha, tc.nonInferior); look >= 0 {
 					crossed++
 				}
 			}
@@ -506,4 +514,34 @@ func BenchmarkCountEProcess(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A healthy canary passes early with a margin: equal error rates (2 %) at
+// 100k requests/h per cohort (4000 errors in the hour), margin 20 %,
+// α = 0.01. Passing early needs far more data than failing: at 50k
+// requests/h it passes within the hour in about 80 % of runs, and with a
+// 10 % margin even the best simple alternative (θ = 1 itself) would reach
+// a likelihood ratio of only about e^2.3 < 1/α there.
+func TestCountEProcessEarlyPass(t *testing.T) {
+	const reps = 300
+	trials, rho := make([]float64, 60), make([]float64, 60)
+	for j := range trials {
+		trials[j], rho[j] = 200000.0/60, 0.5
+	}
+	r := rand.New(rand.NewPCG(51, 52))
+	var looks []int
+	for range reps {
+		e, _ := NewCountEProcess(CountEProcessConfig{Margin: 0.2})
+		look, _ := countSim(e, r, trials, rho, 0.02, 1, 0.01, true)
+		if look < 0 {
+			look = 1000
+		}
+		looks = append(looks, look+1)
+	}
+	slices.Sort(looks)
+	det := float64(sort60(looks)) / reps
+	t.Logf("passed early within the hour in %.1f%%, median %d min", 100*det, looks[reps/2])
+	if det < 0.95 {
+		t.Errorf("early pass within the hour in %.3f of healthy runs, want ≥ 0.95", det)
+	}
 }
