@@ -2,6 +2,7 @@ package analysis_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,7 +27,14 @@ func TestEmbeddedQueryOverMaxQueryPoints(t *testing.T) {
 	fit := analysis.MaxQueryPoints / analysis.MaxPointsPerSeries // series per cohort that fit
 	st := storetest.Open(t)
 	t0 := time.Now().Add(-window - time.Minute).Truncate(time.Second)
+	// A sample every 4 minutes, and one at the window's end: the window's
+	// last points are fresh data, not the lookback repeating a sample.
+	offs := []time.Duration{window}
 	for off := time.Duration(0); off <= window+4*time.Minute; off += 4 * time.Minute {
+		offs = append(offs, off)
+	}
+	slices.Sort(offs)
+	for _, off := range offs {
 		app := st.Appender(context.Background())
 		for _, v := range []string{"v1", "v2"} {
 			for i := range fit + 1 {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/augurhq/augur/judges"
 )
@@ -22,12 +21,12 @@ type interval struct {
 
 // cohortQuery renders a metric query for one cohort and window.
 func (iv *interval) query(tmpl string, m MetricSpec, c Cohort, w TimeRange) Query {
-	expr := renderWindow(RenderQuery(tmpl, c.For(m.Source)), w.End.Sub(w.Start))
+	expr := iv.render(tmpl, m, c, w)
 	switch m.Kind {
 	case KindHistogram, KindCounts:
 		return Query{Expr: expr, Start: w.Start, End: w.End}
 	default:
-		return Query{Expr: expr, Start: w.Start, End: w.End, Step: time.Duration(iv.spec.Step)}
+		return Query{Expr: expr, Start: w.Start, End: w.End, Step: iv.spec.metricStep(m)}
 	}
 }
 
@@ -63,6 +62,13 @@ func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) Metr
 	}
 	ref, treat, refQ, treatQ, err := iv.fetchBoth(ctx, m.Query, m, c, tw, rw)
 	r.Baseline.Query, r.Canary.Query = refQ, treatQ
+	if err == nil { // coverage.go: stale repeats out, thin or stopped cohorts inconclusive
+		var gap string
+		if ref, treat, gap, err = iv.coverage(ctx, m, c, ref, treat, tw, rw); gap != "" {
+			r.Classification, r.Reason = judges.Inconclusive, gap
+			return r
+		}
+	}
 	if err == nil && m.TotalQuery != "" {
 		var rt, tt []Series
 		rt, tt, _, _, err = iv.fetchBoth(ctx, m.TotalQuery, m, c, tw, rw)

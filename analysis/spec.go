@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,12 @@ const (
 	// WindowPlaceholder is replaced by the length of the judged window as
 	// a PromQL/LogQL duration (counts and histograms: increase(x[${window}])).
 	WindowPlaceholder = "${window}"
+	// StartPlaceholder and EndPlaceholder are replaced by the judged
+	// window's start and end in Unix seconds (with milliseconds when not
+	// whole), the form PromQL's @ modifier and its timestamp() comparisons
+	// take: increase(x{${cohort}}[${window}] @ ${end}).
+	StartPlaceholder = "${start}"
+	EndPlaceholder   = "${end}"
 )
 
 // Experiment kinds.
@@ -347,4 +354,18 @@ func RenderQuery(tmpl, matchers string) string {
 // renderWindow substitutes the window length for ${window}.
 func renderWindow(q string, d time.Duration) string {
 	return strings.ReplaceAll(q, WindowPlaceholder, Duration(d).String())
+}
+
+// renderTimes substitutes the window's start and end for ${start} and
+// ${end}.
+func renderTimes(q string, w TimeRange) string {
+	if !strings.Contains(q, "${") {
+		return q
+	}
+	return strings.NewReplacer(StartPlaceholder, unixSeconds(w.Start), EndPlaceholder, unixSeconds(w.End)).Replace(q)
+}
+
+// unixSeconds writes t as Unix seconds: 1767225600, or 1767225600.5.
+func unixSeconds(t time.Time) string {
+	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', -1, 64)
 }
