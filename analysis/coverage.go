@@ -239,11 +239,6 @@ func (iv *interval) coverage(ctx context.Context, m MetricSpec, c Comparison, re
 		}
 		ct, cr = pointTimes(treat), pointTimes(ref)
 	case KindCounts, KindHistogram:
-		if len(treat) == 0 || (c.Reference != nil && len(ref) == 0) {
-			if m.TotalQuery == "" {
-				return ref, treat, "", nil
-			}
-		}
 		tw, rw = iv.treatment, iv.reference
 		tmpl := m.Query
 		if m.TotalQuery != "" {
@@ -257,6 +252,9 @@ func (iv *interval) coverage(ctx context.Context, m MetricSpec, c Comparison, re
 			if cr, err = iv.freshTimes(ctx, m, tmpl, *c.Reference, rw, step); err != nil {
 				return ref, treat, "", fmt.Errorf("%s coverage: %w", c.ReferenceName, err)
 			}
+		}
+		if len(ct) == 0 || (c.Reference != nil && len(cr) == 0) {
+			return ref, treat, "", nil // no samples at all: the judge says NoData
 		}
 	default: // samples: raw observations, no lookback
 		return ref, treat, "", nil

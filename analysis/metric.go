@@ -58,7 +58,7 @@ func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) Metr
 		Critical: m.Critical, Group: m.Group, DryRun: m.DryRun, Primary: m.Primary}
 	tw, rw := iv.treatment, iv.reference
 	if m.Judge.Type == JudgeSequential {
-		tw, rw = iv.sequentialWindows(c.Variant)
+		tw, rw = iv.sequentialWindows(c.Variant, m)
 	}
 	ref, treat, refQ, treatQ, err := iv.fetchBoth(ctx, m.Query, m, c, tw, rw)
 	r.Baseline.Query, r.Canary.Query = refQ, treatQ
@@ -72,6 +72,9 @@ func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) Metr
 	if err == nil && m.TotalQuery != "" {
 		var rt, tt []Series
 		rt, tt, _, _, err = iv.fetchBoth(ctx, m.TotalQuery, m, c, tw, rw)
+		if err == nil && m.Judge.Type == JudgeSequential {
+			return iv.sequentialCounts(r, m, c.Variant, tw, ref, treat, rt, tt)
+		}
 		if err == nil {
 			return iv.proportion(r, m, ref, treat, rt, tt)
 		}
@@ -83,6 +86,8 @@ func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) Metr
 	}
 	var jr judges.MetricResult
 	switch {
+	case m.Kind == KindHistogram && m.Judge.Type == JudgeSequential:
+		return iv.sequentialQuantiles(r, m, c.Variant, tw, ref, treat)
 	case m.Kind == KindHistogram:
 		jr = iv.binned(&r, m, ref, treat)
 	case m.Judge.Type == JudgeMannWhitney:

@@ -322,6 +322,9 @@ func (m *MetricSpec) setDefaults() {
 	if j.Type == JudgeSequential && j.Alpha == 0 {
 		j.Alpha = 0.05
 	}
+	if j.Type == JudgeSequential && m.Kind == KindHistogram && j.Margin == nil {
+		j.Margin = &Margin{Value: DefaultSequentialQuantileMargin}
+	}
 }
 
 func (m MetricSpec) mannWhitneyConfig() judges.MannWhitneyConfig {

@@ -55,8 +55,8 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 	if srcType == SourceJaeger && m.Kind != KindSamples {
 		add("kind", "a jaeger source returns per-request durations: use kind samples")
 	}
-	if m.TotalQuery != "" && m.Judge.Type != JudgeProportion {
-		add("total_query", "belongs to the proportion judge")
+	if m.TotalQuery != "" && m.Judge.Type != JudgeProportion && !(m.Judge.Type == JudgeSequential && m.Kind == KindCounts) {
+		add("total_query", "belongs to the proportion judge, and to the sequential judge on counts")
 	}
 	if s.Kind == KindSLO && m.Judge.Type != JudgeThreshold {
 		add("judge.type", "an slo experiment judges its target against thresholds: use the threshold judge")
@@ -111,14 +111,9 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 			add("judge.test", "must be fisher, z or yates, got %q", j.Test)
 		}
 	case JudgeSequential:
-		kindOK(KindPoints, KindSamples)
+		kindOK(KindPoints, KindSamples, KindCounts, KindHistogram)
 		validateDirection(add, j.Direction)
-		if s.Kind != KindABN {
-			add("judge.type", "the sequential judge stops abn experiments early; use mannwhitney for %s", s.Kind)
-		}
-		if !m.Primary {
-			add("judge.type", "the sequential judge belongs to the primary metric")
-		}
+		s.validateSequential(add, m)
 		if !(j.Alpha > 0 && j.Alpha < 1) {
 			add("judge.alpha", "must be within (0, 1), got %g", j.Alpha)
 		}
