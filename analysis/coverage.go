@@ -200,7 +200,7 @@ func span(d time.Duration) string {
 	}
 }
 
-func percent(x float64) string { return fmt.Sprintf("%.0f %%", 100*x) }
+func percent(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
 
 // metricStep is the resolution of m's range queries.
 func (s Spec) metricStep(m MetricSpec) time.Duration {

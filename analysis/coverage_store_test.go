@@ -173,7 +173,7 @@ func TestCoverageGapUnderMinCoverage(t *testing.T) {
 	// points' step at 20:00) to 40:00.
 	gap := "–" + t0.Add(40*time.Minute).Format("15:04") + " (20 min)"
 	for _, m := range intervals[0].Metrics {
-		if m.Classification != "inconclusive" || !strings.Contains(m.Reason, "under min_coverage 80 %") || !strings.Contains(m.Reason, gap) {
+		if m.Classification != "inconclusive" || !strings.Contains(m.Reason, "under min_coverage 80%") || !strings.Contains(m.Reason, gap) {
 			t.Errorf("%s: got %s %q, want inconclusive naming the gap %s", m.Name, m.Classification, m.Reason, gap)
 		}
 	}

@@ -63,12 +63,12 @@ func TestMeasureCoverage(t *testing.T) {
 		{"one missing minute is no hole", slices.Concat(minutes(0, 29), minutes(31, 60)), 1, ""},
 		{"every 5 minutes (a slow scrape)", []int64{minutes(0, 0)[0], minutes(5, 5)[0], minutes(10, 10)[0], minutes(15, 15)[0], minutes(20, 20)[0],
 			minutes(25, 25)[0], minutes(30, 30)[0], minutes(35, 35)[0], minutes(40, 40)[0], minutes(45, 45)[0], minutes(50, 50)[0], minutes(55, 55)[0], minutes(60, 60)[0]}, 1, ""},
-		{"a 20-minute hole", slices.Concat(minutes(0, 20), minutes(40, 60)), 2.0 / 3, "canary data cover 67 % of the window, under min_coverage 80 %: no data 12:20–12:40 (20 min)"},
-		{"starts late", minutes(30, 60), 0.5, "canary data cover 50 % of the window, under min_coverage 80 %: no data 12:00–12:30 (30 min)"},
+		{"a 20-minute hole", slices.Concat(minutes(0, 20), minutes(40, 60)), 2.0 / 3, "canary data cover 67% of the window, under min_coverage 80%: no data 12:20–12:40 (20 min)"},
+		{"starts late", minutes(30, 60), 0.5, "canary data cover 50% of the window, under min_coverage 80%: no data 12:00–12:30 (30 min)"},
 		{"stops at 12:03", minutes(0, 3), 0.05, "canary data stop at 12:03, 57 min before the window ends"},
 		{"stops at 12:50: covered, but stopped", minutes(0, 50), 50.0 / 60, "canary data stop at 12:50, 10 min before the window ends"},
 		{"stops at 12:58: within the tolerance", minutes(0, 58), 1, ""},
-		{"nothing", nil, 0, "canary data cover 0 % of the window, under min_coverage 80 %: no fresh data in it"},
+		{"nothing", nil, 0, "canary data cover 0% of the window, under min_coverage 80%: no fresh data in it"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := measureCoverage(tt.times, w, time.Minute)

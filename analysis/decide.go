@@ -111,8 +111,9 @@ func sequentialStops(spec Spec, st *RunState, v Verdict) (worse []string, all bo
 	if spec.Kind == KindSLO || !hasSequential(spec) {
 		return nil, false
 	}
-	all = true
-	for _, c := range spec.Comparisons() {
+	comps := spec.Comparisons()
+	all = len(comps) > 0
+	for _, c := range comps {
 		for _, m := range spec.Metrics {
 			if m.Judge.Type != JudgeSequential || m.DryRun {
 				continue
