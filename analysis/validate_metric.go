@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"strings"
+	"time"
 
 	"github.com/augurhq/augur/judges"
 )
@@ -29,7 +30,7 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 			continue
 		}
 		if srcType == SourceEmbedded || srcType == SourcePrometheus {
-			expr := renderWindow(RenderQuery(q.expr, `__cohort__="x"`), 0)
+			expr := renderTimes(renderWindow(RenderQuery(q.expr, `__cohort__="x"`), 0), TimeRange{Start: time.Unix(0, 0), End: time.Unix(60, 0)})
 			expr = strings.ReplaceAll(expr, "[0s]", "[1m]")
 			if _, err := promQL.ParseExpr(expr); err != nil {
 				add(q.sub, "invalid PromQL: %v", err)
