@@ -8,40 +8,46 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/augurhq/augur/judges"
 )
 
 // Coverage and staleness: a cohort's data must cover the window it is
-// judged over, or the metric is Inconclusive (never a pass).
+// judged over, or the metric is never a pass.
 //
 //   - Stale repeats. A range query repeats a series' last sample at every
 //     step for Prometheus' lookback (5 minutes) after the series stops. In
 //     points data, a run of identical consecutive values that is followed
-//     by a gap or by the window's end, and spans at most the lookback, is
-//     that repetition: only its first point counts, as data and as
-//     coverage. A longer run holds real samples (a constant series); when a
-//     gap follows it, its last lookback is dropped all the same. A constant
-//     run that reaches the window's end and is longer than the lookback is
-//     kept: nothing tells its last real sample.
-//   - Fresh times. Points data: the times of the points left. Counts and
-//     histograms are instant queries with no time axis, so their coverage
-//     comes from a companion range query over the same window: on PromQL
-//     sources, max(timestamp(s)) for every series selector s of the query
-//     (the metric's total_query for counts that have one: the requests,
-//     which exist when no error has happened yet), whose values are the
-//     times of the samples themselves, not of the steps, so Prometheus'
-//     lookback cannot pass for data; on other sources (Loki), the query
-//     itself as a range query with ${window} set to the coverage step.
+//     by a gap and spans at most the lookback is that repetition: only its
+//     first point counts, as data and as coverage; a longer run holds real
+//     samples (a constant series), and only its last lookback goes. A run
+//     that reaches the window's end is cut after the cohort's last sample
+//     when the source tells sample times (PromQL: max(timestamp(s)) for the
+//     query's series selectors s), and kept otherwise: a constant value
+//     cannot be told from its repetition by the values alone (a rate of
+//     zero errors repeats legitimately).
+//   - Fresh times. Points: the times of the points left; samples (raw
+//     requests): their times. Counts and histograms are instant queries
+//     with no time axis, so their coverage comes from a companion range
+//     query over the same window: on PromQL sources max(timestamp(s)) for
+//     every series selector s of the query (of total_query for counts that
+//     have one: the requests exist before any error does), whose values are
+//     the times of the samples themselves, so the lookback cannot pass for
+//     data; on other sources (Loki), the query itself as a range query
+//     with ${window} set to the coverage step.
 //   - Coverage. A stretch between consecutive fresh times (or from the
 //     window's start to the first, or from the last to its end) longer than
 //     the tolerance max(2 steps, 2 × the cohort's median interval) is a
-//     hole; coverage is the share of the window outside holes. Under
-//     min_coverage (default 0.8) the metric is Inconclusive.
+//     hole; coverage is the share of the window outside holes, and must be
+//     at least min_coverage (default 0.8).
 //   - Stopping early. A cohort whose last fresh time is more than
 //     max(2 steps, 5 % of the window, the tolerance) before the window's
-//     end while the other cohort's data go on past it is Inconclusive,
-//     whatever its coverage: a canary that stopped reporting never passes.
+//     end while the other cohort's data go on past it has stopped,
+//     whatever its coverage.
 //
-// A cohort without any data is left to the judges (NoData).
+// A metric with a gap is Inconclusive, the reason naming the gap, unless
+// it failed on the data there are (a canary that fails and then crashes
+// still fails). A cohort without any data is left to the judges (NoData).
 
 // DefaultMinCoverage is Spec.MinCoverage's default.
 const DefaultMinCoverage = 0.8
@@ -53,6 +59,22 @@ const lookbackDelta = 5 * time.Minute
 // maxCoveragePoints bounds the points per series of a coverage query: the
 // step is coarsened past it.
 const maxCoveragePoints = 1000
+
+// withCoverageGap applies a coverage gap to a judged metric: what would
+// have passed (or had no verdict) is Inconclusive, naming the gap; a
+// failure found in the data there are stands, the gap added to its reason
+// (a canary that fails and then stops reporting still fails).
+func withCoverageGap(r MetricResult, gap string) MetricResult {
+	switch {
+	case gap == "":
+	case r.Classification == judges.High || r.Classification == judges.Low || r.CriticalBreach || r.MustHaveDataBreach || r.Classification == judges.Error:
+		r.Reason += "; " + gap
+	default:
+		r.Reason = gap + ": not judged (on the data there are: " + r.Reason + ")"
+		r.Classification = judges.Inconclusive
+	}
+	return r
+}
 
 // staleFree returns series without their stale repeats. fresh is the
 // Unix ms of the cohort's last sample (0: not known).
@@ -168,7 +190,7 @@ func coverageGap(name string, c cover, other *cover, w TimeRange, step time.Dura
 	e := w.End.UnixMilli()
 	stopAfter := max(2*step, w.End.Sub(w.Start)/20, c.tolerance).Milliseconds()
 	if c.last > 0 && e-c.last > stopAfter && other != nil && other.last-c.last > stopAfter {
-		return fmt.Sprintf("%s data stop at %s, %s before the window ends while the other cohort's go on: not judged", name,
+		return fmt.Sprintf("%s data stop at %s, %s before the window ends while the other cohort's go on", name,
 			clock(c.last), span(time.Duration(e-c.last)*time.Millisecond))
 	}
 	if c.share < minCoverage {
@@ -221,7 +243,7 @@ func (s Spec) minCoverage() float64 {
 // coverage is the engine's coverage hook. Points data lose their stale
 // repeats (the returned series are what is judged); then each cohort's
 // coverage of its window is measured. gap is non-empty when the metric
-// must be Inconclusive; err is a coverage query that failed. tw and rw are
+// must not pass (withCoverageGap); err is a coverage query that failed. tw and rw are
 // the fetched windows; instant kinds are measured over the interval's whole
 // windows (a sequential judge fetches only the new part).
 func (iv *interval) coverage(ctx context.Context, m MetricSpec, c Comparison, ref, treat []Series, tw, rw TimeRange) (refOut, treatOut []Series, gap string, err error) {
@@ -256,7 +278,12 @@ func (iv *interval) coverage(ctx context.Context, m MetricSpec, c Comparison, re
 		if len(ct) == 0 || (c.Reference != nil && len(cr) == 0) {
 			return ref, treat, "", nil // no samples at all: the judge says NoData
 		}
-	default: // samples: raw observations, no lookback
+	case KindSamples: // raw observations at their own times: no lookback
+		if countPoints(treat) == 0 || (c.Reference != nil && countPoints(ref) == 0) {
+			return ref, treat, "", nil
+		}
+		ct, cr = pointTimes(treat), pointTimes(ref)
+	default:
 		return ref, treat, "", nil
 	}
 	minCov := iv.spec.minCoverage()
@@ -342,8 +369,7 @@ func (iv *interval) freshTimes(ctx context.Context, m MetricSpec, tmpl string, c
 	}
 	// Not PromQL (or a server-defined source that refused it): the query
 	// itself over short ranges.
-	expr := ""
-	expr = renderTimes(renderWindow(RenderQuery(tmpl, co.For(m.Source)), max(step, time.Minute)), w)
+	expr := renderTimes(renderWindow(RenderQuery(tmpl, co.For(m.Source)), max(step, time.Minute)), w)
 	q := Query{Expr: expr, Start: w.Start, End: w.End, Step: step}
 	series, err := iv.f.fetch(ctx, m.Source, q)
 	return pointTimes(series), err

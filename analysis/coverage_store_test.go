@@ -53,6 +53,7 @@ type sender struct {
 	reqs    float64
 	errs    float64
 	buckets [3]float64 // le 0.1, 0.5, +Inf (cumulative)
+	slow    float64    // added to the latency gauge
 }
 
 func (s *sender) push(t *testing.T, st *store.Store, at time.Time) {
@@ -79,7 +80,7 @@ func (s *sender) push(t *testing.T, st *store.Store, at time.Time) {
 		}
 		s.buckets[2]++
 	}
-	add(100+10*s.rng.NormFloat64(), "__name__", "latency")
+	add(100+s.slow+10*s.rng.NormFloat64(), "__name__", "latency")
 	add(s.reqs, "__name__", "requests_total")
 	add(s.errs, "__name__", "errors_total")
 	for i, le := range []string{"0.1", "0.5", "+Inf"} {
@@ -94,8 +95,13 @@ func (s *sender) push(t *testing.T, st *store.Store, at time.Time) {
 // the canary reports at an offset into the hour.
 func pushHour(t *testing.T, st *store.Store, t0 time.Time, seed uint64, canaryUp func(time.Duration) bool) {
 	t.Helper()
+	pushHourSlow(t, st, t0, seed, 0, canaryUp)
+}
+
+func pushHourSlow(t *testing.T, st *store.Store, t0 time.Time, seed uint64, slow float64, canaryUp func(time.Duration) bool) {
+	t.Helper()
 	base := &sender{version: "v1", rng: rand.New(rand.NewPCG(seed, 1))}
-	can := &sender{version: "v2", rng: rand.New(rand.NewPCG(seed, 2))}
+	can := &sender{version: "v2", rng: rand.New(rand.NewPCG(seed, 2)), slow: slow}
 	for off := time.Duration(0); off <= time.Hour; off += 15 * time.Second {
 		base.push(t, st, t0.Add(off))
 		if canaryUp(off) {
@@ -226,5 +232,22 @@ metrics:
 	m := intervals[0].Metrics[0]
 	if m.Canary.N != real || m.Baseline.N != 61 {
 		t.Errorf("judged %d canary and %d baseline points, want %d and 61 (%s %q)", m.Canary.N, m.Baseline.N, real, m.Classification, m.Reason)
+	}
+}
+
+// TestCoverageFailingCanaryThatStopsStillFails: a canary whose latency is
+// twice the baseline's for 10 minutes and which then stops reporting (it
+// crashed) fails on the data there are; the reason names the stop too.
+func TestCoverageFailingCanaryThatStopsStillFails(t *testing.T) {
+	t0 := time.Now().Add(-61 * time.Minute).Truncate(time.Minute).UTC()
+	st := storetest.Open(t)
+	pushHourSlow(t, st, t0, 5, 100, func(off time.Duration) bool { return off <= 10*time.Minute })
+	final, intervals := judgeStore(t, st, coverageSpec(t, t0, ""))
+	m := intervals[0].Metrics[0]
+	if m.Name != "latency" || m.Classification != "high" || !strings.Contains(m.Reason, "canary data stop at "+t0.Add(10*time.Minute).Format("15:04")) {
+		t.Errorf("latency: %s %q, want high naming the stop", m.Classification, m.Reason)
+	}
+	if final.Verdict != "fail" {
+		t.Errorf("final %s, want fail:%s", final.Verdict, describeMetrics(intervals[0]))
 	}
 }

@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -112,5 +114,73 @@ metrics: [{name: m, query: 'x{${cohort}}', judge: {type: mannwhitney}}]
 				t.Errorf("got %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+type fakeSources struct{ src Source }
+
+func (f fakeSources) Source(string, *SourceSpec) (Source, error) { return f.src, nil }
+
+// TestCoverageOtherSources: where sample times cannot be asked with
+// PromQL, coverage still comes from the data: per-request samples (a
+// jaeger source) carry their own times, and a Loki count is asked again as
+// a range query over short ranges. A canary that stops after 3 minutes is
+// inconclusive either way; one that reports to the end passes.
+func TestCoverageOtherSources(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name, sources, metric string
+	}{
+		{"jaeger samples", "{tr: {type: jaeger, address: '127.0.0.1:16685'}}",
+			"{name: m, source: tr, kind: samples, query: '{service=\"x\",${cohort}}', judge: {type: mannwhitney}}"},
+		{"loki counts", "{lk: {type: loki, url: 'http://127.0.0.1:3100'}}",
+			"{name: m, source: lk, query: 'sum(count_over_time({app=\"x\",${cohort}} |= \"error\" [${window}]))', total_query: 'sum(count_over_time({app=\"x\",${cohort}} [${window}]))', judge: {type: proportion}}"},
+	} {
+		for _, stop := range []time.Duration{3 * time.Minute, time.Hour} {
+			t.Run(fmt.Sprintf("%s until %s", tt.name, stop), func(t *testing.T) {
+				spec, err := ParseSpec(strings.NewReader(`apiVersion: augur/v1
+name: x
+cohorts: {baseline: 'v="1"', canary: 'v="2"'}
+timing: {start: "2026-01-01T12:00:00Z", lifetime: 1h}
+sources: ` + tt.sources + `
+metrics: [` + tt.metric + `]
+`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var asked []string
+				src := SourceFunc(func(_ context.Context, q Query) ([]Series, error) {
+					asked = append(asked, q.Expr)
+					until := time.Hour
+					if strings.Contains(q.Expr, `v="2"`) {
+						until = stop
+					}
+					var pts []Point
+					switch {
+					case q.Instant() && strings.Contains(q.Expr, "error"):
+						pts = []Point{{T: q.End.UnixMilli(), V: float64(until/time.Second) / 100}}
+					case q.Instant():
+						pts = []Point{{T: q.End.UnixMilli(), V: float64(until / time.Second)}}
+					default:
+						for at := q.Start; !at.After(q.End); at = at.Add(20 * time.Second) {
+							if at.Sub(t0) <= until && (q.Step == 0 || at.Sub(q.Start)%q.Step == 0) {
+								pts = append(pts, Point{T: at.UnixMilli(), V: 100 + float64(at.Second()%7)})
+							}
+						}
+					}
+					return []Series{{Labels: map[string]string{}, Points: pts}}, nil
+				})
+				var rs RunState
+				v := EvaluateInterval(context.Background(), spec, spec.Schedule(t0), 0, &rs, fakeSources{src})
+				m := v.Metrics[0]
+				want := "pass"
+				if stop < time.Hour {
+					want = "inconclusive"
+				}
+				if string(m.Classification) != want || (want == "inconclusive" && !strings.Contains(m.Reason, "canary data stop at 12:03")) {
+					t.Errorf("got %s %q, want %s; asked %q", m.Classification, m.Reason, want, asked)
+				}
+			})
+		}
 	}
 }

@@ -53,8 +53,8 @@ func (iv *interval) fetchBoth(ctx context.Context, tmpl string, m MetricSpec, c 
 	return ref, treat, refQ, treatQ, err
 }
 
-func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) MetricResult {
-	r := MetricResult{Name: m.Name, Variant: c.Variant, Judge: m.Judge.Type, Kind: m.Kind, Weight: m.Weight,
+func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) (r MetricResult) {
+	r = MetricResult{Name: m.Name, Variant: c.Variant, Judge: m.Judge.Type, Kind: m.Kind, Weight: m.Weight,
 		Critical: m.Critical, Group: m.Group, DryRun: m.DryRun, Primary: m.Primary}
 	tw, rw := iv.treatment, iv.reference
 	if m.Judge.Type == JudgeSequential {
@@ -62,12 +62,10 @@ func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) Metr
 	}
 	ref, treat, refQ, treatQ, err := iv.fetchBoth(ctx, m.Query, m, c, tw, rw)
 	r.Baseline.Query, r.Canary.Query = refQ, treatQ
-	if err == nil { // coverage.go: stale repeats out, thin or stopped cohorts inconclusive
+	if err == nil { // coverage.go: stale repeats out; a thin or stopped cohort never passes
 		var gap string
-		if ref, treat, gap, err = iv.coverage(ctx, m, c, ref, treat, tw, rw); gap != "" {
-			r.Classification, r.Reason = judges.Inconclusive, gap
-			return r
-		}
+		ref, treat, gap, err = iv.coverage(ctx, m, c, ref, treat, tw, rw)
+		defer func() { r = withCoverageGap(r, gap) }()
 	}
 	if err == nil && m.TotalQuery != "" {
 		var rt, tt []Series
