@@ -193,9 +193,10 @@ func (iv *interval) sequentialCounts(r MetricResult, m MetricSpec, variant strin
 	} else {
 		e, err = judges.RestoreCountEProcess(cfg, *track.Count)
 	}
-	if err == nil && track.Decided == "" {
-		// increase() extrapolates: never more events than trials.
-		ct, bt := nonNegative(total(treatTotal)), nonNegative(total(refTotal))
+	// increase() extrapolates: never more events than trials. A chunk in
+	// which a cohort had no trials says nothing of the ratio: skipped.
+	ct, bt := nonNegative(total(treatTotal)), nonNegative(total(refTotal))
+	if err == nil && track.Decided == "" && ct > 0 && bt > 0 {
 		err = e.Observe(min(nonNegative(total(treatFail)), ct), ct, min(nonNegative(total(refFail)), bt), bt)
 	}
 	if err != nil {
