@@ -151,4 +151,18 @@ func TestSequentialSpecDefaults(t *testing.T) {
 	if m := spec.Metrics[0].Judge.Margin; m == nil || m.String() != "10%" {
 		t.Errorf("counts margin %v, want 10%%", m)
 	}
+	// With total_query and no kind, the sequential judge reads counts.
+	s, err := analysis.ParseSpec(strings.NewReader(`apiVersion: augur/v1
+name: x
+cohorts: {baseline: 'v="1"', canary: 'v="2"'}
+timing: {lifetime: 1h}
+metrics:
+  - name: errors
+    query: 'sum(increase(errors_total{${cohort}}[${window}]))'
+    total_query: 'sum(increase(requests_total{${cohort}}[${window}]))'
+    judge: {type: sequential}
+`))
+	if err != nil || s.Metrics[0].Kind != analysis.KindCounts {
+		t.Errorf("kind %q, %v; want counts", s.Metrics[0].Kind, err)
+	}
 }

@@ -215,8 +215,11 @@ type JudgeSpec struct {
 	Relative bool `yaml:"relative,omitempty" json:"relative,omitempty"`
 	// proportion: fisher (default), z or yates.
 	Test string `yaml:"test,omitempty" json:"test,omitempty"`
-	// sequential: the always-valid level α (default 0.05) and the mixing
-	// variance τ² (default (0.1·σ̄)², σ̄² the cohorts' mean variance).
+	// sequential on points and samples (the mSPRT): the always-valid level
+	// α (default 0.05) and the mixing variance τ² (default (0.1·σ̄)², σ̄²
+	// the cohorts' mean variance). On counts (the count e-process) and
+	// histograms (quantile confidence sequences) the level is the metric's
+	// share of the run's confidence, at every look.
 	Alpha float64 `yaml:"alpha,omitempty" json:"alpha,omitempty"`
 	Tau2  float64 `yaml:"tau2,omitempty" json:"tau2,omitempty"`
 }
@@ -293,8 +296,8 @@ func (m *MetricSpec) setDefaults() {
 	}
 	j := &m.Judge
 	if m.Kind == "" {
-		switch j.Type {
-		case JudgeProportion:
+		switch {
+		case j.Type == JudgeProportion, j.Type == JudgeSequential && m.TotalQuery != "":
 			m.Kind = KindCounts
 		default:
 			m.Kind = KindPoints
