@@ -61,12 +61,13 @@ const lookbackDelta = 5 * time.Minute
 const maxCoveragePoints = 1000
 
 // withCoverageGap applies a coverage gap to a judged metric: what would
-// have passed (or had no verdict) is Inconclusive, naming the gap; a
+// have passed (or was inconclusive) is Inconclusive, naming the gap; a
 // failure found in the data there are stands, the gap added to its reason
-// (a canary that fails and then stops reporting still fails).
+// (a canary that fails and then stops reporting still fails), and so does
+// NoData (a cohort without data).
 func withCoverageGap(r MetricResult, gap string) MetricResult {
 	switch {
-	case gap == "":
+	case gap == "" || r.Classification == judges.NoData:
 	case r.Classification == judges.High || r.Classification == judges.Low || r.CriticalBreach || r.MustHaveDataBreach || r.Classification == judges.Error:
 		r.Reason += "; " + gap
 	default:
@@ -275,7 +276,7 @@ func (iv *interval) coverage(ctx context.Context, m MetricSpec, c Comparison, re
 				return ref, treat, "", fmt.Errorf("%s coverage: %w", c.ReferenceName, err)
 			}
 		}
-		if len(ct) == 0 || (c.Reference != nil && len(cr) == 0) {
+		if len(ct) == 0 && len(cr) == 0 {
 			return ref, treat, "", nil // no samples at all: the judge says NoData
 		}
 	case KindSamples: // raw observations at their own times: no lookback

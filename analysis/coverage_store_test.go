@@ -254,3 +254,62 @@ func TestCoverageFailingCanaryThatStopsStillFails(t *testing.T) {
 		t.Errorf("final %s, want fail:%s", final.Verdict, describeMetrics(intervals[0]))
 	}
 }
+
+// TestCoverageCountsPaddedWithZero: a count padded with `or vector(0)`
+// answers 0 for a canary whatever it sent; its series' sample times tell
+// whether it reported. A canary whose counter stops 3 minutes into the
+// hour, or that has no series at all while the baseline's has, is not a
+// pass of the threshold on it.
+func TestCoverageCountsPaddedWithZero(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		upTo   int // the canary's last minute; -1: never
+		reason string
+	}{
+		{"stops after 3 minutes", 3, "canary data stop at "},
+		{"never reported", -1, "canary data cover 0% of the window, under min_coverage 80%: no fresh data in it"},
+		{"reports to the end", 60, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t0 := time.Now().Add(-61 * time.Minute).Truncate(time.Minute).UTC()
+			st := storetest.Open(t)
+			app := st.Appender(context.Background())
+			for k := 0; k <= 60; k++ {
+				at := t0.Add(time.Duration(k) * time.Minute).UnixMilli()
+				if _, err := app.Append(0, labels.FromStrings("__name__", "errors_total", "version", "v1"), at, float64(k/10)); err != nil {
+					t.Fatal(err)
+				}
+				if k <= tt.upTo {
+					if _, err := app.Append(0, labels.FromStrings("__name__", "errors_total", "version", "v2"), at, 0); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := app.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			spec, err := analysis.ParseSpec(strings.NewReader(`apiVersion: augur/v1
+name: padded
+cohorts: {baseline: 'version="v1"', canary: 'version="v2"'}
+timing: {start: "` + t0.Format(time.RFC3339) + `", lifetime: 60m}
+metrics:
+  - name: errors
+    kind: counts
+    query: 'sum(increase(errors_total{${cohort}}[${window}])) or vector(0)'
+    judge: {type: threshold, upper: 3}
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, intervals := judgeStore(t, st, spec)
+			m := intervals[0].Metrics[0]
+			want := "inconclusive"
+			if tt.reason == "" {
+				want = "pass"
+			}
+			if string(m.Classification) != want || !strings.Contains(m.Reason, tt.reason) {
+				t.Errorf("got %s %q, want %s %q", m.Classification, m.Reason, want, tt.reason)
+			}
+		})
+	}
+}
