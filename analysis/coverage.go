@@ -92,6 +92,9 @@ func staleFree(series []Series, step time.Duration, end time.Time, fresh int64) 
 // the time of the cohort's last sample (0: not known).
 func dropStaleRepeats(pts []Point, step, end, fresh int64) []Point {
 	lookback := lookbackDelta.Milliseconds()
+	if step > lookback {
+		return pts // no step can show the sample of the step before it
+	}
 	out := make([]Point, 0, len(pts))
 	for i := 0; i < len(pts); {
 		j := i

@@ -37,6 +37,9 @@ func TestDropStaleRepeats(t *testing.T) {
 		{"a run followed by another value is data", pts(0, 7, 7, 7, 1), 3, 0, pts(0, 7, 7, 7, 1)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			if got := dropStaleRepeats(tt.in, 10*m, tt.end*m, tt.fresh*m); !slices.Equal(got, tt.in) {
+				t.Errorf("a step of 10m (longer than the lookback) repeats nothing: got %v", got)
+			}
 			got := dropStaleRepeats(tt.in, m, tt.end*m, tt.fresh*m)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
