@@ -259,9 +259,47 @@ func (iv *interval) sequentialCounts(r MetricResult, m MetricSpec, variant strin
 		r.Reason = head + ": no evidence of a worsening so far"
 	default:
 		r.Classification = judges.Inconclusive
-		r.Reason = fmt.Sprintf("%s: not yet shown %s (e-value %.3g of %.3g); more traffic decides", head, within, ni, 1/alpha)
+		r.Reason = fmt.Sprintf("%s: not yet shown %s (e-value %.3g of %.3g)", head, within, ni, 1/alpha)
+		if more, ok := moreTrials(lo, hi, 1+j.Margin.Value, st.CanaryTrials); ok && j.Direction != judges.Decrease {
+			r.Reason += fmt.Sprintf("; needs ≈ %s more %s requests", roughCount(more), variant)
+			if rate := nonNegative(total(treatTotal)) / tw.End.Sub(tw.Start).Minutes(); rate > 0 {
+				r.Reason += fmt.Sprintf(", ≈ %s at the current rate", span(time.Duration(more/rate*float64(time.Minute))))
+			}
+		} else {
+			r.Reason += "; more traffic decides"
+		}
 	}
 	return r
+}
+
+// moreTrials estimates how many more canary trials the ratio's confidence
+// sequence [lo, hi] needs for its upper bound to fall under bound, its
+// width on the log scale shrinking as 1/√trials around its centre; false
+// when the centre is not under the bound (more data would not do).
+func moreTrials(lo, hi, bound, trials float64) (float64, bool) {
+	if !(lo > 0) || math.IsInf(hi, 0) || !(hi > bound) || !(trials > 0) {
+		return 0, false
+	}
+	c, h := (math.Log(hi)+math.Log(lo))/2, (math.Log(hi)-math.Log(lo))/2
+	need := math.Log(bound) - c
+	if !(need > 0) {
+		return 0, false
+	}
+	return trials * ((h/need)*(h/need) - 1), true
+}
+
+// roughCount writes a count with two significant figures: 940, 41k, 1.2M.
+func roughCount(x float64) string {
+	switch {
+	case x >= 1e6:
+		return strconv.FormatFloat(x/1e6, 'g', 2, 64) + "M"
+	case x >= 1e4:
+		return strconv.FormatFloat(math.Round(x/1e3), 'f', 0, 64) + "k"
+	case x >= 1e3:
+		return strconv.FormatFloat(x/1e3, 'g', 2, 64) + "k"
+	default:
+		return strconv.FormatFloat(math.Ceil(x), 'f', 0, 64)
+	}
 }
 
 func nonNegative(x float64) float64 {
