@@ -129,3 +129,30 @@ func TestDecideSequentialCanary(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideSequentialABNGuardrail: in abn, a sequential guardrail found
+// worse fails the run, named variant/metric; the early end still waits for
+// every variant's primary test.
+func TestDecideSequentialABNGuardrail(t *testing.T) {
+	spec := Spec{Kind: KindABN, Limits: Limits{Count: 6, FailureLimit: 5},
+		Cohorts: Cohorts{Control: &Cohort{Selector: `v="a"`}, Variants: map[string]Cohort{"b": {Selector: `v="b"`}}},
+		Metrics: []MetricSpec{
+			{Name: "conv", Primary: true, Judge: JudgeSpec{Type: JudgeSequential}},
+			{Name: "errors", Kind: KindCounts, Judge: JudgeSpec{Type: JudgeSequential}},
+		}}
+	spec.Limits.setDefaults()
+	v := Verdict{Verdict: judges.OutcomePass, Reason: "r"}
+	var st RunState
+	st.setTrack("b", "errors", &SequentialTrack{Decided: DecidedPass})
+	if d := Decide(spec, &st, 1, v); d.Done {
+		t.Fatalf("ended before the primary test stopped: %s", d.Final.Stopped)
+	}
+	st.setTrack("b", "conv", &SequentialTrack{Decided: DecidedBetter})
+	if d := Decide(spec, &st, 2, v); !d.Done || d.Final.Verdict != judges.OutcomePass || !strings.Contains(d.Final.Stopped, "every variant decided") {
+		t.Errorf("primary decided: done %v %s %q", d.Done, d.Final.Verdict, d.Final.Stopped)
+	}
+	st.setTrack("b", "errors", &SequentialTrack{Decided: DecidedWorse})
+	if d := Decide(spec, &st, 3, v); !d.Done || d.Final.Verdict != judges.OutcomeFail || !strings.Contains(d.Final.Stopped, "b/errors significantly worse") {
+		t.Errorf("guardrail worse: done %v %s %q", d.Done, d.Final.Verdict, d.Final.Stopped)
+	}
+}
