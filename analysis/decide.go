@@ -19,9 +19,11 @@ type Decision struct {
 // whole of the run-level logic:
 //
 //   - a critical metric's failure ends the run failed at once;
-//   - a sequential test that found a variant worse ends it failed; once
-//     every variant's test stopped, the run ends with this interval's
-//     outcome;
+//   - a sequential test that found a variant worse ends it failed; in abn,
+//     once every variant's primary test stopped, the run ends with this
+//     interval's outcome; in a canary, once every sequential metric passed
+//     early (no worse than its margin) while every other metric passed in
+//     the same interval, the run ends passed;
 //   - more than failure_limit failed intervals: failed; more than
 //     inconclusive_limit inconclusive or marginal ones: inconclusive; more
 //     than consecutive_error_limit errors in a row: error;
@@ -59,10 +61,12 @@ func Decide(spec Spec, st *RunState, i int, v Verdict) Decision {
 	if names := criticalFailures(v); len(names) > 0 {
 		return end(judges.OutcomeFail, fmt.Sprintf("critical metric %s failed in interval %d", strings.Join(names, ", "), i+1))
 	}
-	if worse, all := sequentialStops(spec, st); len(worse) > 0 {
+	if worse, all := sequentialStops(spec, st, v); len(worse) > 0 {
 		return end(judges.OutcomeFail, fmt.Sprintf("sequential test: %s significantly worse (always-valid p ≤ α) in interval %d", strings.Join(worse, ", "), i+1))
-	} else if all && !last {
+	} else if all && !last && spec.Kind == KindABN {
 		return end(v.Verdict, fmt.Sprintf("sequential test: every variant decided by interval %d", i+1))
+	} else if all && !last {
+		return end(v.Verdict, fmt.Sprintf("sequential test: every sequential metric passed early and every other metric passed in interval %d", i+1))
 	}
 	l := spec.Limits
 	switch {
@@ -97,20 +101,45 @@ func criticalFailures(v Verdict) []string {
 	return out
 }
 
-// sequentialStops lists the variants a sequential test found worse, and
-// says whether every variant's test has stopped.
-func sequentialStops(spec Spec, st *RunState) (worse []string, all bool) {
-	if spec.Kind != KindABN || !hasSequential(spec) {
+// sequentialStops lists the deciding sequential tests that found a variant
+// worse (abn: the variant, or variant/metric for a guardrail; canary: the
+// metric), and says whether the run may end now with this interval's
+// outcome: in abn, once every variant's primary test has stopped; in a
+// canary, once every deciding sequential metric has passed early (no worse
+// than its margin) and every other deciding metric passed in this interval.
+func sequentialStops(spec Spec, st *RunState, v Verdict) (worse []string, all bool) {
+	if spec.Kind == KindSLO || !hasSequential(spec) {
 		return nil, false
 	}
-	all = true
-	for _, c := range spec.Comparisons() {
-		t := st.Sequential[c.Variant]
-		switch {
-		case t == nil || t.Decided == "":
-			all = false
-		case t.Decided == "worse":
-			worse = append(worse, c.Variant)
+	comps := spec.Comparisons()
+	all = len(comps) > 0
+	for _, c := range comps {
+		for _, m := range spec.Metrics {
+			if m.Judge.Type != JudgeSequential || m.DryRun {
+				continue
+			}
+			t := st.track(c.Variant, m)
+			name := m.Name
+			if spec.Kind == KindABN {
+				name = c.Variant
+				if !m.Primary {
+					name += "/" + m.Name
+				}
+			}
+			switch {
+			case t != nil && t.Decided == DecidedWorse:
+				worse = append(worse, name)
+			case spec.Kind == KindABN && !m.Primary:
+			case t == nil || t.Decided == "":
+				all = false
+			}
+		}
+	}
+	if spec.Kind == KindCanary {
+		for _, r := range v.Metrics {
+			if !r.DryRun && r.Classification != judges.Pass {
+				all = false
+			}
 		}
 	}
 	return worse, all

@@ -86,3 +86,73 @@ func TestDecideDryRunCriticalDoesNotStop(t *testing.T) {
 		t.Fatalf("a dry-run critical metric stopped the run: %s", d.Final.Reason)
 	}
 }
+
+// TestDecideSequentialCanary: in a canary run, a sequential metric found
+// worse ends the run failed at once; one that passed early ends it passed
+// only when every other deciding metric passed in the same interval (a
+// dry-run metric does not count), and never at the last interval's place.
+func TestDecideSequentialCanary(t *testing.T) {
+	spec := Spec{Kind: KindCanary, Limits: Limits{Count: 6, FailureLimit: 5}, Cohorts: Cohorts{Baseline: &Cohort{Selector: `v="1"`}, Canary: &Cohort{Selector: `v="2"`}}, Metrics: []MetricSpec{
+		{Name: "errors", Kind: KindCounts, Judge: JudgeSpec{Type: JudgeSequential}},
+		{Name: "latency", Judge: JudgeSpec{Type: JudgeMannWhitney}},
+		{Name: "cpu", DryRun: true, Judge: JudgeSpec{Type: JudgeMannWhitney}},
+	}}
+	spec.Limits.setDefaults()
+	verdict := func(latency judges.Classification) Verdict {
+		return Verdict{Verdict: judges.OutcomePass, Reason: "r", Metrics: []MetricResult{
+			{Name: "errors", Variant: "canary", Classification: judges.Pass},
+			{Name: "latency", Variant: "canary", Classification: latency},
+			{Name: "cpu", Variant: "canary", DryRun: true, Classification: judges.High},
+		}}
+	}
+	for _, tt := range []struct {
+		name    string
+		decided string
+		latency judges.Classification
+		done    bool
+		want    judges.Outcome
+		why     string
+	}{
+		{"undecided goes on", "", judges.Pass, false, "", ""},
+		{"worse fails at once", DecidedWorse, judges.Pass, true, judges.OutcomeFail, "sequential test: errors significantly worse"},
+		{"early pass with every other metric passed", DecidedPass, judges.Pass, true, judges.OutcomePass, "every sequential metric passed early"},
+		{"early pass while latency is inconclusive goes on", DecidedPass, judges.Inconclusive, false, "", ""},
+		{"early pass while latency fails goes on", DecidedPass, judges.High, false, "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var st RunState
+			st.setTrack("canary", "errors", &SequentialTrack{Decided: tt.decided})
+			d := Decide(spec, &st, 1, verdict(tt.latency))
+			if d.Done != tt.done || d.Final.Verdict != tt.want || !strings.Contains(d.Final.Stopped, tt.why) {
+				t.Errorf("got done %v %s %q, want done %v %s %q", d.Done, d.Final.Verdict, d.Final.Stopped, tt.done, tt.want, tt.why)
+			}
+		})
+	}
+}
+
+// TestDecideSequentialABNGuardrail: in abn, a sequential guardrail found
+// worse fails the run, named variant/metric; the early end still waits for
+// every variant's primary test.
+func TestDecideSequentialABNGuardrail(t *testing.T) {
+	spec := Spec{Kind: KindABN, Limits: Limits{Count: 6, FailureLimit: 5},
+		Cohorts: Cohorts{Control: &Cohort{Selector: `v="a"`}, Variants: map[string]Cohort{"b": {Selector: `v="b"`}}},
+		Metrics: []MetricSpec{
+			{Name: "conv", Primary: true, Judge: JudgeSpec{Type: JudgeSequential}},
+			{Name: "errors", Kind: KindCounts, Judge: JudgeSpec{Type: JudgeSequential}},
+		}}
+	spec.Limits.setDefaults()
+	v := Verdict{Verdict: judges.OutcomePass, Reason: "r"}
+	var st RunState
+	st.setTrack("b", "errors", &SequentialTrack{Decided: DecidedPass})
+	if d := Decide(spec, &st, 1, v); d.Done {
+		t.Fatalf("ended before the primary test stopped: %s", d.Final.Stopped)
+	}
+	st.setTrack("b", "conv", &SequentialTrack{Decided: DecidedBetter})
+	if d := Decide(spec, &st, 2, v); !d.Done || d.Final.Verdict != judges.OutcomePass || !strings.Contains(d.Final.Stopped, "every variant decided") {
+		t.Errorf("primary decided: done %v %s %q", d.Done, d.Final.Verdict, d.Final.Stopped)
+	}
+	st.setTrack("b", "errors", &SequentialTrack{Decided: DecidedWorse})
+	if d := Decide(spec, &st, 3, v); !d.Done || d.Final.Verdict != judges.OutcomeFail || !strings.Contains(d.Final.Stopped, "b/errors significantly worse") {
+		t.Errorf("guardrail worse: done %v %s %q", d.Done, d.Final.Verdict, d.Final.Stopped)
+	}
+}

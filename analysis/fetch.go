@@ -152,3 +152,9 @@ func checkRange(q Query, def *SourceSpec) error {
 	}
 	return nil
 }
+
+// render writes a metric query for one cohort and window: the cohort's
+// matchers, the window's length, start and end.
+func (iv *interval) render(tmpl string, m MetricSpec, c Cohort, w TimeRange) string {
+	return renderTimes(renderWindow(RenderQuery(tmpl, c.For(m.Source)), w.End.Sub(w.Start)), w)
+}

@@ -147,10 +147,12 @@ func checkSchedule(t *testing.T, s Spec) {
 		if w <= 0 || w > longest {
 			t.Fatalf("interval %d: window %s..%s (%s), longest %s", i, tw.Start, tw.End, w, longest)
 		}
-		if s.readsRanges() {
-			q := Query{Expr: "x", Start: tw.Start, End: tw.End, Step: s.Step.Std()}
-			if err := checkRange(q, nil); err != nil {
-				t.Fatalf("interval %d: %v", i, err)
+		for _, m := range s.Metrics {
+			if s.readsRanges(func(o MetricSpec) bool { return o.Name == m.Name }) {
+				q := Query{Expr: "x", Start: tw.Start, End: tw.End, Step: s.metricStep(m)}
+				if err := checkRange(q, nil); err != nil {
+					t.Fatalf("interval %d, metric %s: %v", i, m.Name, err)
+				}
 			}
 		}
 		if !rw.Start.Equal(tw.Start.Add(-sch.BaselineOffset)) || !rw.End.Equal(tw.End.Add(-sch.BaselineOffset)) {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/augurhq/augur/judges"
 )
@@ -25,12 +24,12 @@ type interval struct {
 
 // cohortQuery renders a metric query for one cohort and window.
 func (iv *interval) query(tmpl string, m MetricSpec, c Cohort, w TimeRange) Query {
-	expr := renderWindow(RenderQuery(tmpl, c.For(m.Source)), w.End.Sub(w.Start))
+	expr := iv.render(tmpl, m, c, w)
 	switch m.Kind {
 	case KindHistogram, KindCounts, KindLogPatterns:
 		return Query{Expr: expr, Start: w.Start, End: w.End}
 	default:
-		return Query{Expr: expr, Start: w.Start, End: w.End, Step: time.Duration(iv.spec.Step)}
+		return Query{Expr: expr, Start: w.Start, End: w.End, Step: iv.spec.metricStep(m)}
 	}
 }
 
@@ -57,20 +56,28 @@ func (iv *interval) fetchBoth(ctx context.Context, tmpl string, m MetricSpec, c 
 	return ref, treat, refQ, treatQ, err
 }
 
-func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) MetricResult {
-	r := MetricResult{Name: m.Name, Variant: c.Variant, Judge: m.Judge.Type, Kind: m.Kind, Weight: m.Weight,
+func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) (r MetricResult) {
+	r = MetricResult{Name: m.Name, Variant: c.Variant, Judge: m.Judge.Type, Kind: m.Kind, Weight: m.Weight,
 		Critical: m.Critical, Group: m.Group, DryRun: m.DryRun, Primary: m.Primary}
 	tw, rw := iv.treatment, iv.reference
 	if m.Judge.Type == JudgeSequential {
-		tw, rw = iv.sequentialWindows(c.Variant)
+		tw, rw = iv.sequentialWindows(c.Variant, m)
 	}
 	ref, treat, refQ, treatQ, err := iv.fetchBoth(ctx, m.Query, m, c, tw, rw)
 	r.Baseline.Query, r.Canary.Query = refQ, treatQ
+	if err == nil { // coverage.go: stale repeats out; a thin or stopped cohort never passes
+		var gap string
+		ref, treat, gap, err = iv.coverage(ctx, m, c, ref, treat, tw, rw)
+		defer func() { r = withCoverageGap(r, gap) }()
+	}
 	if err == nil && m.TotalQuery != "" {
 		var rt, tt []Series
 		rt, tt, _, _, err = iv.fetchBoth(ctx, m.TotalQuery, m, c, tw, rw)
 		if err == nil && m.Kind == KindLogPatterns {
 			return iv.logPatterns(ctx, r, m, ref, treat, rt, tt)
+		}
+		if err == nil && m.Judge.Type == JudgeSequential {
+			return iv.sequentialCounts(r, m, c.Variant, tw, ref, treat, rt, tt)
 		}
 		if err == nil {
 			return iv.proportion(r, m, ref, treat, rt, tt)
@@ -83,6 +90,8 @@ func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) Metr
 	}
 	var jr judges.MetricResult
 	switch {
+	case m.Kind == KindHistogram && m.Judge.Type == JudgeSequential:
+		return iv.sequentialQuantiles(r, m, c.Variant, tw, ref, treat)
 	case m.Kind == KindHistogram:
 		jr = iv.binned(&r, m, ref, treat)
 	case m.Judge.Type == JudgeMannWhitney:

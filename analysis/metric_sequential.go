@@ -14,26 +14,75 @@ type RunState struct {
 	Failures          int `json:"failures"`
 	Inconclusives     int `json:"inconclusives"`
 	ConsecutiveErrors int `json:"consecutive_errors"`
-	// Sequential holds the primary metric's always-valid test per variant.
+	// Tracks holds the sequential judges' state, by variant then metric.
+	Tracks map[string]map[string]*SequentialTrack `json:"tracks,omitempty"`
+	// Sequential is the primary metric's track per variant, as states
+	// stored before Tracks have it: read once, then moved into Tracks.
 	Sequential map[string]*SequentialTrack `json:"sequential,omitempty"`
 }
 
-// SequentialTrack is one variant's sequential test.
+// Track decisions (SequentialTrack.Decided).
+const (
+	DecidedWorse  = "worse"  // a regression is established: the run fails
+	DecidedBetter = "better" // the mean is significantly better (mSPRT)
+	DecidedPass   = "pass"   // no worse than the margin, established early
+)
+
+// SequentialTrack is one metric's sequential test for one variant.
 type SequentialTrack struct {
+	// State is the mSPRT's (points and samples).
 	State judges.SequentialState `json:"state"`
+	// Count is the count e-process's (counts with total_query).
+	Count *judges.CountEProcessState `json:"count,omitempty"`
+	// Canary and Baseline are the cumulative bucket counts by le seen so
+	// far (histograms): the windows' new parts, added up.
+	Canary   map[string]float64 `json:"canary,omitempty"`
+	Baseline map[string]float64 `json:"baseline,omitempty"`
 	// FedUntil is the end (Unix ms) of the data already observed: each
 	// interval feeds only what is new.
 	FedUntil int64 `json:"fed_until"`
-	// Decided is "worse" or "better" once the test stopped.
+	// Decided is worse, better or pass once the test stopped.
 	Decided string `json:"decided,omitempty"`
 }
 
+// track returns the variant's track of metric m, nil when there is none
+// yet; a primary metric's track stored before Tracks is moved into it.
+func (st *RunState) track(variant string, m MetricSpec) *SequentialTrack {
+	if t := st.Tracks[variant][m.Name]; t != nil {
+		return t
+	}
+	if t := st.Sequential[variant]; t != nil && m.Primary {
+		st.setTrack(variant, m.Name, t)
+		delete(st.Sequential, variant)
+		if len(st.Sequential) == 0 {
+			st.Sequential = nil
+		}
+		return t
+	}
+	return nil
+}
+
+func (st *RunState) setTrack(variant, metric string, t *SequentialTrack) {
+	if st.Tracks == nil {
+		st.Tracks = map[string]map[string]*SequentialTrack{}
+	}
+	if st.Tracks[variant] == nil {
+		st.Tracks[variant] = map[string]*SequentialTrack{}
+	}
+	st.Tracks[variant][metric] = t
+}
+
 // sequentialWindows returns the part of the windows not yet observed by
-// the variant's sequential test.
-func (iv *interval) sequentialWindows(variant string) (tw, rw TimeRange) {
+// the variant's sequential test of m. Range queries (points) start just
+// after the last observed point; instant queries (counts, histograms)
+// read increase(...[${window}]) over (FedUntil, end].
+func (iv *interval) sequentialWindows(variant string, m MetricSpec) (tw, rw TimeRange) {
 	tw, rw = iv.treatment, iv.reference
-	if t := iv.state.Sequential[variant]; t != nil && t.FedUntil > 0 {
-		from := time.UnixMilli(t.FedUntil + 1).UTC()
+	if t := iv.state.track(variant, m); t != nil && t.FedUntil > 0 {
+		from := time.UnixMilli(t.FedUntil).UTC()
+		if m.Kind != KindCounts && m.Kind != KindHistogram {
+			from = from.Add(time.Millisecond)
+		}
 		if from.After(tw.Start) {
 			shift := from.Sub(tw.Start)
 			tw.Start, rw.Start = from, rw.Start.Add(shift)
@@ -47,10 +96,7 @@ func (iv *interval) sequentialWindows(variant string) (tw, rw TimeRange) {
 // the harmful way, Pass otherwise (better, or no difference so far).
 func (iv *interval) sequential(r MetricResult, m MetricSpec, variant string, tw TimeRange, canary, baseline []float64) MetricResult {
 	j := m.Judge
-	if iv.state.Sequential == nil {
-		iv.state.Sequential = map[string]*SequentialTrack{}
-	}
-	track := iv.state.Sequential[variant]
+	track := iv.state.track(variant, m)
 	cfg := judges.SequentialConfig{Tau2: j.Tau2}
 	var seq *judges.Sequential
 	var err error
@@ -71,7 +117,7 @@ func (iv *interval) sequential(r MetricResult, m MetricSpec, variant string, tw 
 		track.FedUntil = tw.End.UnixMilli()
 	}
 	track.State = seq.State()
-	iv.state.Sequential[variant] = track
+	iv.state.setTrack(variant, m.Name, track)
 
 	p, est := seq.PValue(), seq.Estimate()
 	lo, hi := seq.CI(j.Alpha)
@@ -87,14 +133,14 @@ func (iv *interval) sequential(r MetricResult, m MetricSpec, variant string, tw 
 	head := fmt.Sprintf("mean difference %.4g, always-valid %.0f%% CI [%.4g, %.4g], p = %.3g", est, 100*(1-j.Alpha), lo, hi, p)
 	switch {
 	case seq.Stop(j.Alpha) && harmful:
-		track.Decided = "worse"
+		track.Decided = DecidedWorse
 		r.Classification = judges.High
 		if est < 0 {
 			r.Classification = judges.Low
 		}
 		r.Reason = head + ": significantly worse, stop"
 	case seq.Stop(j.Alpha):
-		track.Decided = "better"
+		track.Decided = DecidedBetter
 		r.Classification = judges.Pass
 		r.Reason = head + ": significantly better, stop"
 	default:
@@ -102,4 +148,40 @@ func (iv *interval) sequential(r MetricResult, m MetricSpec, variant string, tw 
 		r.Reason = head + ": no significant difference yet"
 	}
 	return r
+}
+
+// validateSequential checks what the sequential judge needs of each kind:
+// counts a total_query and a direction of increase or decrease; histograms
+// the direction increase; a relative margin (counts, histograms), and none
+// on points and samples (the mSPRT tests any difference of means).
+func (s Spec) validateSequential(add func(sub, format string, a ...any), m MetricSpec) {
+	j := m.Judge
+	switch m.Kind {
+	case KindCounts:
+		if m.TotalQuery == "" {
+			add("total_query", "the sequential judge on counts needs total_query (the trials; query counts the events)")
+		}
+		if j.Direction == judges.Either {
+			add("judge.direction", "the sequential judge on counts tests one direction: increase or decrease, got %q", j.Direction)
+		}
+		if j.Direction == judges.Decrease && j.Margin != nil && j.Margin.Value >= 1 {
+			add("judge.margin", "a decrease margin must be under 100%%, got %s", j.Margin)
+		}
+	case KindHistogram:
+		if j.Direction != judges.Increase {
+			add("judge.direction", "the sequential judge on histograms judges an increase of the quantiles: direction must be increase, got %q", j.Direction)
+		}
+		for k, q := range j.Quantiles {
+			if !(q > 0 && q < 1) {
+				add(fmt.Sprintf("judge.quantiles[%d]", k), "must be within (0, 1), got %g", q)
+			}
+		}
+	default:
+		if j.Margin != nil {
+			add("judge.margin", "the sequential judge on %s data (the mSPRT) takes no margin", m.Kind)
+		}
+	}
+	if j.Margin != nil && j.Margin.Absolute {
+		add("judge.margin", "the sequential judge takes a relative margin such as 5%%, got %s", j.Margin)
+	}
 }

@@ -36,6 +36,7 @@ import (
 //	  interval 2 fail         the verdict of interval 2
 //	  final pass              the run's final verdict
 //	  judged 3                how many intervals were judged
+//	  judged <= 6             at most that many (an early stop)
 //	  stopped <text>          why the run stopped early (substring)
 //	  reason <text>           the final reason (substring)
 //	  metric 1 latency high   a metric's classification in interval 1
@@ -183,6 +184,10 @@ func check(t *testing.T, final analysis.Verdict, intervals []analysis.Verdict, e
 			}
 		case f[0] == "judged" && len(f) == 2:
 			if strconv.Itoa(len(intervals)) != f[1] {
+				t.Errorf("%s: got %d%s", e, len(intervals), describe())
+			}
+		case f[0] == "judged" && len(f) == 3 && f[1] == "<=":
+			if n, err := strconv.Atoi(f[2]); err != nil || len(intervals) > n {
 				t.Errorf("%s: got %d%s", e, len(intervals), describe())
 			}
 		case f[0] == "interval" && len(f) == 3:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,12 @@ const (
 	// WindowPlaceholder is replaced by the length of the judged window as
 	// a PromQL/LogQL duration (counts and histograms: increase(x[${window}])).
 	WindowPlaceholder = "${window}"
+	// StartPlaceholder and EndPlaceholder are replaced by the judged
+	// window's start and end in Unix seconds (with milliseconds when not
+	// whole), the form PromQL's @ modifier and its timestamp() comparisons
+	// take: increase(x{${cohort}}[${window}] @ ${end}).
+	StartPlaceholder = "${start}"
+	EndPlaceholder   = "${end}"
 )
 
 // Experiment kinds.
@@ -213,8 +220,11 @@ type JudgeSpec struct {
 	Relative bool `yaml:"relative,omitempty" json:"relative,omitempty"`
 	// proportion: fisher (default), z or yates.
 	Test string `yaml:"test,omitempty" json:"test,omitempty"`
-	// sequential: the always-valid level α (default 0.05) and the mixing
-	// variance τ² (default (0.1·σ̄)², σ̄² the cohorts' mean variance).
+	// sequential on points and samples (the mSPRT): the always-valid level
+	// α (default 0.05) and the mixing variance τ² (default (0.1·σ̄)², σ̄²
+	// the cohorts' mean variance). On counts (the count e-process) and
+	// histograms (quantile confidence sequences) the level is the metric's
+	// share of the run's confidence, at every look.
 	Alpha float64 `yaml:"alpha,omitempty" json:"alpha,omitempty"`
 	Tau2  float64 `yaml:"tau2,omitempty" json:"tau2,omitempty"`
 }
@@ -294,10 +304,10 @@ func (m *MetricSpec) setDefaults() {
 		j.Type = JudgePatterns
 	}
 	if m.Kind == "" {
-		switch j.Type {
-		case JudgeProportion:
+		switch {
+		case j.Type == JudgeProportion, j.Type == JudgeSequential && m.TotalQuery != "":
 			m.Kind = KindCounts
-		case JudgePatterns:
+		case j.Type == JudgePatterns:
 			m.Kind = KindLogPatterns
 		default:
 			m.Kind = KindPoints
@@ -324,6 +334,9 @@ func (m *MetricSpec) setDefaults() {
 	}
 	if j.Type == JudgeSequential && j.Alpha == 0 {
 		j.Alpha = 0.05
+	}
+	if j.Type == JudgeSequential && m.Kind == KindHistogram && j.Margin == nil {
+		j.Margin = &Margin{Value: DefaultSequentialQuantileMargin}
 	}
 }
 
@@ -357,4 +370,18 @@ func RenderQuery(tmpl, matchers string) string {
 // renderWindow substitutes the window length for ${window}.
 func renderWindow(q string, d time.Duration) string {
 	return strings.ReplaceAll(q, WindowPlaceholder, Duration(d).String())
+}
+
+// renderTimes substitutes the window's start and end for ${start} and
+// ${end}.
+func renderTimes(q string, w TimeRange) string {
+	if !strings.Contains(q, "${") {
+		return q
+	}
+	return strings.NewReplacer(StartPlaceholder, unixSeconds(w.Start), EndPlaceholder, unixSeconds(w.End)).Replace(q)
+}
+
+// unixSeconds writes t as Unix seconds: 1767225600, or 1767225600.5.
+func unixSeconds(t time.Time) string {
+	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"strings"
+	"time"
 
 	"github.com/augurhq/augur/judges"
 )
@@ -29,7 +30,7 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 			continue
 		}
 		if srcType == SourceEmbedded || srcType == SourcePrometheus {
-			expr := renderWindow(RenderQuery(q.expr, `__cohort__="x"`), 0)
+			expr := renderTimes(renderWindow(RenderQuery(q.expr, `__cohort__="x"`), 0), TimeRange{Start: time.Unix(0, 0), End: time.Unix(60, 0)})
 			expr = strings.ReplaceAll(expr, "[0s]", "[1m]")
 			if _, err := promQL.ParseExpr(expr); err != nil {
 				add(q.sub, "invalid PromQL: %v", err)
@@ -55,8 +56,8 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 	if srcType == SourceJaeger && m.Kind != KindSamples {
 		add("kind", "a jaeger source returns per-request durations: use kind samples")
 	}
-	if m.TotalQuery != "" && m.Judge.Type != JudgeProportion && m.Judge.Type != JudgePatterns {
-		add("total_query", "belongs to the proportion and patterns judges")
+	if m.TotalQuery != "" && m.Judge.Type != JudgeProportion && m.Judge.Type != JudgePatterns && !(m.Judge.Type == JudgeSequential && m.Kind == KindCounts) {
+		add("total_query", "belongs to the proportion and patterns judges, and to the sequential judge on counts")
 	}
 	if s.Kind == KindSLO && m.Judge.Type != JudgeThreshold {
 		add("judge.type", "an slo experiment judges its target against thresholds: use the threshold judge")
@@ -111,14 +112,9 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 			add("judge.test", "must be fisher, z or yates, got %q", j.Test)
 		}
 	case JudgeSequential:
-		kindOK(KindPoints, KindSamples)
+		kindOK(KindPoints, KindSamples, KindCounts, KindHistogram)
 		validateDirection(add, j.Direction)
-		if s.Kind != KindABN {
-			add("judge.type", "the sequential judge stops abn experiments early; use mannwhitney for %s", s.Kind)
-		}
-		if !m.Primary {
-			add("judge.type", "the sequential judge belongs to the primary metric")
-		}
+		s.validateSequential(add, m)
 		if !(j.Alpha > 0 && j.Alpha < 1) {
 			add("judge.alpha", "must be within (0, 1), got %g", j.Alpha)
 		}

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -93,27 +94,38 @@ func (t Timing) validate(v *validator, l Limits) {
 	}
 }
 
-// validateStep checks the step, and bounds the points per series of the
-// spec's range queries over the longest window its schedule judges.
+// validateStep checks the spec's step and every metric's own, and bounds
+// the points per series of the range queries at each step over the longest
+// window the schedule judges.
 func (s Spec) validateStep(v *validator) {
+	s.validateOneStep(v, "step", s.Step, s.readsRanges(func(m MetricSpec) bool { return m.Step == 0 }))
+	for i, m := range s.Metrics {
+		if m.Step != 0 {
+			s.validateOneStep(v, fmt.Sprintf("metrics[%d].step", i), m.Step, s.readsRanges(func(o MetricSpec) bool { return o.Name == m.Name }))
+		}
+	}
+}
+
+// validateOneStep checks one step; ranges: range queries are read at it.
+func (s Spec) validateOneStep(v *validator, field string, step Duration, ranges bool) {
 	switch {
-	case s.Step <= 0:
-		v.add("step", "must be positive")
+	case step <= 0:
+		v.add(field, "must be positive")
 		return
-	case s.Step.Std() > MaxTimingSpan:
-		v.add("step", "must be at most %s, got %s", Duration(MaxTimingSpan), s.Step)
+	case step.Std() > MaxTimingSpan:
+		v.add(field, "must be at most %s, got %s", Duration(MaxTimingSpan), step)
 		return
-	case !wholeMillis(s.Step.Std()):
-		v.add("step", "must be a whole number of milliseconds, got %s", s.Step.Std())
+	case !wholeMillis(step.Std()):
+		v.add(field, "must be a whole number of milliseconds, got %s", step.Std())
 		return
 	}
 	w, what, ok := s.longestWindow()
-	if !ok || !s.readsRanges() {
+	if !ok || !ranges {
 		return
 	}
-	if n := pointsPerSeries(w, s.Step.Std()); n > MaxPointsPerSeries {
-		v.add("step", "%s gives %s points per series over the %s window (%s); at most %s: use a step of at least %s",
-			s.Step, thousands(n), Duration(w), what, thousands(MaxPointsPerSeries), Duration(minDivisor(w, MaxPointsPerSeries-1)))
+	if n := pointsPerSeries(w, step.Std()); n > MaxPointsPerSeries {
+		v.add(field, "%s gives %s points per series over the %s window (%s); at most %s: use a step of at least %s",
+			step, thousands(n), Duration(w), what, thousands(MaxPointsPerSeries), Duration(minDivisor(w, MaxPointsPerSeries-1)))
 	}
 }
 
@@ -138,12 +150,12 @@ func (s Spec) longestWindow() (w time.Duration, what string, ok bool) {
 	}
 }
 
-// readsRanges reports whether a metric is read by range queries at the
-// spec's step (kinds points and samples; a jaeger source the spec defines
-// ignores the step).
-func (s Spec) readsRanges() bool {
+// readsRanges reports whether a metric that which selects is read by
+// range queries (kinds points and samples; a jaeger source the spec
+// defines ignores the step).
+func (s Spec) readsRanges(which func(MetricSpec) bool) bool {
 	for _, m := range s.Metrics {
-		if (m.Kind == KindPoints || m.Kind == KindSamples || m.Kind == "") && s.sourceType(m.Source) != SourceJaeger {
+		if which(m) && (m.Kind == KindPoints || m.Kind == KindSamples || m.Kind == "") && s.sourceType(m.Source) != SourceJaeger {
 			return true
 		}
 	}

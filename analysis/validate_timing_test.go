@@ -67,6 +67,13 @@ func TestSpecBounds(t *testing.T) {
 		{"counts read no range", spec("lifetime: 24h", "step: 1ms\nmetrics: [{name: m, query: 'x{${cohort}}', total_query: 'y{${cohort}}', judge: {type: proportion}}]\n"), nil},
 		{"jaeger ignores the step", spec("lifetime: 24h", "step: 1ms\nsources: {tr: {type: jaeger, address: '127.0.0.1:16685'}}\n"+
 			"metrics: [{name: m, source: tr, kind: samples, query: '{service=\"x\",${cohort}}', judge: {type: mannwhitney}}]\n"), nil},
+		{"a metric's step at the bound", spec("lifetime: 24h", "step: 1ms\nmetrics: [{name: m, step: 7s855ms, query: 'x{${cohort}}', judge: {type: mannwhitney}}]\n"), nil},
+		{"a metric's step over the bound", spec("lifetime: 24h", "metrics: [{name: a, query: 'x{${cohort}}', judge: {type: mannwhitney}}, {name: m, step: 7s854ms, query: 'x{${cohort}}', judge: {type: mannwhitney}}]\n"),
+			[]string{"metrics[1].step: 7s854ms gives 11,001 points per series over the 1d window (timing.lifetime); at most 11,000: use a step of at least 7s855ms"}},
+		{"a metric's step over a year", spec("lifetime: 24h", "metrics: [{name: m, step: 366d, query: 'x{${cohort}}', judge: {type: mannwhitney}}]\n"),
+			[]string{"metrics[0].step: must be at most 1y, got 366d"}},
+		{"a counts metric's step reads no range", spec("lifetime: 24h", "metrics: [{name: m, step: 1ms, query: 'x{${cohort}}', total_query: 'y{${cohort}}', judge: {type: proportion}}]\n"), nil},
+		{"the spec's step unused by metrics with their own", spec("lifetime: 24h", "step: 1ms\nmetrics: [{name: m, step: 1m, query: 'x{${cohort}}', judge: {type: mannwhitney}}]\n"), nil},
 		{"step of a year", spec("lifetime: 24h", "step: 1y\n"), nil},
 		{"step over a year", spec("lifetime: 24h", "step: 366d\n"), []string{"step: must be at most 1y, got 366d"}},
 

@@ -1,0 +1,158 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/augurhq/augur/judges"
+)
+
+// DefaultSequentialQuantileMargin is the margin of the sequential judge on
+// histograms when the spec sets none: quantile bands of request-level data
+// count every request as independent and do not see the variation between
+// pods, so they narrow without end as traffic grows; a 5 % margin keeps
+// them from failing a canary for a pod-to-pod difference no one would act
+// on, and lets a good canary pass.
+const DefaultSequentialQuantileMargin = 0.05
+
+// defaultQuantiles are judged when judge.quantiles is not set.
+var defaultQuantiles = []float64{0.5, 0.9, 0.99}
+
+// sequentialQuantiles adds the buckets new since the last look to the
+// variant's cumulative histograms (pooled across series, as sum by (le))
+// and compares time-uniform confidence bands of their quantiles: High once
+// a quantile's ratio is above 1 + margin for sure, an early Pass once every
+// quantile's is below it, otherwise Inconclusive.
+func (iv *interval) sequentialQuantiles(r MetricResult, m MetricSpec, variant string, tw TimeRange, ref, treat []Series) MetricResult {
+	j := m.Judge
+	alpha := iv.spec.sequentialAlpha(m)
+	margin := DefaultSequentialQuantileMargin
+	if j.Margin != nil {
+		margin = j.Margin.Value
+	}
+	qs := j.Quantiles
+	if len(qs) == 0 {
+		qs = defaultQuantiles
+	}
+	track := iv.state.track(variant, m)
+	if track == nil {
+		track = &SequentialTrack{}
+	}
+	if track.Decided == "" {
+		c, errC := addBuckets(track.Canary, treat)
+		b, errB := addBuckets(track.Baseline, ref)
+		switch {
+		case errC != nil:
+			r.Classification, r.Reason = judges.Error, variant+" buckets: "+errC.Error()
+			return r
+		case errB != nil:
+			r.Classification, r.Reason = judges.Error, "baseline buckets: "+errB.Error()
+			return r
+		}
+		track.Canary, track.Baseline, track.FedUntil = c, b, tw.End.UnixMilli()
+	}
+	iv.state.setTrack(variant, m.Name, track)
+	hc, nc, errC := histogramOf(track.Canary)
+	hb, nb, errB := histogramOf(track.Baseline)
+	r.Canary.N, r.Baseline.N = int(math.Round(nc)), int(math.Round(nb))
+	switch {
+	case errC != nil || errB != nil:
+		r.Classification, r.Reason = judges.Error, fmt.Sprint("buckets: ", errC, errB)
+		return r
+	case !(nc > 0) || !(nb > 0):
+		r.Classification = judges.NoData
+		r.Reason = fmt.Sprintf("no observations in the buckets (%s %.0f, baseline %.0f)", variant, nc, nb)
+		if m.MustHaveData {
+			r.MustHaveDataBreach = true
+			r.Reason += "; the metric must have data: fails the run"
+		}
+		return r
+	}
+	cmp, err := judges.CompareQuantiles(hc, hb, qs, alpha, margin)
+	if err != nil {
+		r.Classification, r.Reason = judges.Error, err.Error()
+		return r
+	}
+	var parts, worse, open []string
+	for _, q := range cmp {
+		name := "p" + strconv.FormatFloat(100*q.Q, 'g', 4, 64)
+		parts = append(parts, fmt.Sprintf("%s ×[%.3g, %.3g]", name, q.RatioLo, q.RatioHi))
+		switch {
+		case q.Worse:
+			worse = append(worse, name)
+		case !q.NonInferior:
+			open = append(open, name)
+		}
+	}
+	last := cmp[len(cmp)-1]
+	r.CILow, r.CIHigh, r.Confidence = num(last.RatioLo), num(last.RatioHi), num(1-alpha)
+	head := fmt.Sprintf("quantile ratios canary/baseline, always-valid %s bands over %.0f and %.0f requests: %s", percent(1-alpha), nc, nb, strings.Join(parts, ", "))
+	mg := (&Margin{Value: margin}).String()
+	switch {
+	case track.Decided == DecidedWorse || (track.Decided == "" && len(worse) > 0):
+		track.Decided = DecidedWorse
+		r.Classification = judges.High
+		r.Reason = fmt.Sprintf("%s: %s worse by more than the margin %s, stop", head, strings.Join(worse, ", "), mg)
+	case track.Decided != "" || len(open) == 0:
+		track.Decided = DecidedPass
+		r.Classification = judges.Pass
+		r.Reason = fmt.Sprintf("%s: every quantile no worse than the margin %s, stop", head, mg)
+	default:
+		r.Classification = judges.Inconclusive
+		r.Reason = fmt.Sprintf("%s: %s not yet shown within the margin %s; more traffic decides", head, strings.Join(open, ", "), mg)
+	}
+	return r
+}
+
+// addBuckets adds the series' buckets (cumulative by le, summed across
+// series) to acc; the layout must not change between looks.
+func addBuckets(acc map[string]float64, series []Series) (map[string]float64, error) {
+	h, n, err := bucketHistogram(series)
+	if err != nil || n == 0 {
+		return acc, err
+	}
+	bounds := append(append([]float64(nil), h.Bounds...), math.Inf(1))
+	out := make(map[string]float64, len(bounds))
+	cum := 0.0
+	for i, b := range bounds {
+		cum += h.Counts[i]
+		out[strconv.FormatFloat(b, 'g', -1, 64)] = cum
+	}
+	if len(acc) > 0 {
+		if len(acc) != len(out) {
+			return acc, fmt.Errorf("the bucket layout changed during the run (%d buckets, then %d)", len(acc), len(out))
+		}
+		for le, c := range acc {
+			if _, ok := out[le]; !ok {
+				return acc, fmt.Errorf("the bucket layout changed during the run (le %s is gone)", le)
+			}
+			out[le] += c
+		}
+	}
+	return out, nil
+}
+
+// histogramOf builds the histogram of cumulative counts by le.
+func histogramOf(cum map[string]float64) (judges.Histogram, float64, error) {
+	if len(cum) == 0 {
+		return judges.Histogram{}, 0, nil
+	}
+	bounds := make([]float64, 0, len(cum))
+	for le := range cum {
+		b, err := strconv.ParseFloat(le, 64)
+		if err != nil {
+			return judges.Histogram{}, 0, fmt.Errorf("le %q is not a number", le)
+		}
+		bounds = append(bounds, b)
+	}
+	sort.Float64s(bounds)
+	counts := make([]float64, len(bounds))
+	for i, b := range bounds {
+		counts[i] = cum[strconv.FormatFloat(b, 'g', -1, 64)]
+	}
+	h, err := judges.HistogramFromCumulative(bounds, counts)
+	return h, counts[len(counts)-1], err
+}
