@@ -134,7 +134,7 @@ func TestParseSpecInvalid(t *testing.T) {
 		{"sequential points margin", base("metrics: [{name: m, query: 'x{${cohort}}', judge: {type: sequential, margin: 5%}}]\n"),
 			[]string{"metrics[0].judge.margin: the sequential judge on points data (the mSPRT) takes no margin"}},
 		{"total_query on mannwhitney", base("metrics: [{name: m, query: 'x{${cohort}}', total_query: 'y{${cohort}}', judge: {type: mannwhitney}}]\n"),
-			[]string{"metrics[0].total_query: belongs to the proportion judge, and to the sequential judge on counts"}},
+			[]string{"metrics[0].total_query: belongs to the proportion and patterns judges, and to the sequential judge on counts"}},
 		{"histogram threshold", base("metrics: [{name: m, kind: histogram, query: 'x{${cohort}}', judge: {type: threshold, upper: 1}}]\n"), []string{"metrics[0].kind: the threshold judge reads"}},
 		{"jaeger needs samples", base("sources: {tr: {type: jaeger, address: 'localhost:16685'}}\nmetrics: [{name: m, source: tr, query: '{service=\"x\",${cohort}}', judge: {type: mannwhitney}}]\n"), []string{"metrics[0].kind: a jaeger source returns per-request durations"}},
 		{"bad source", base("sources: {p: {type: prometheus, url: 'ftp://x'}}\n" + metric), []string{"sources.p.url: must be an absolute http(s) URL"}},
