@@ -166,7 +166,7 @@ func check(t *testing.T, final analysis.Verdict, intervals []analysis.Verdict, e
 	describe := func() string {
 		var b strings.Builder
 		for _, v := range intervals {
-			fmt.Fprintf(&b, "\n  interval %d: %s (%.1f) %s", v.Interval, v.Verdict, v.Score, v.Reason)
+			fmt.Fprintf(&b, "\n  interval %d: %s (%s) %s", v.Interval, v.Verdict, analysis.ScoreText(v.Score), v.Reason)
 			for _, m := range v.Metrics {
 				fmt.Fprintf(&b, "\n    %s/%s %s: %s", m.Variant, m.Name, m.Classification, m.Reason)
 			}

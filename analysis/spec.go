@@ -212,6 +212,13 @@ type JudgeSpec struct {
 	// variance τ² (default (0.1·σ̄)², σ̄² the cohorts' mean variance).
 	Alpha float64 `yaml:"alpha,omitempty" json:"alpha,omitempty"`
 	Tau2  float64 `yaml:"tau2,omitempty" json:"tau2,omitempty"`
+
+	// Kayenta judges as Kayenta's Mann–Whitney classifier does (imported
+	// Kayenta configs): the pooled test over every point, its two-sided
+	// interval at confidence (default 0.98) with the tolerance band and
+	// effect-size gates, no cluster test, no share of the run's budget and
+	// no spending across intervals.
+	Kayenta bool `yaml:"kayenta,omitempty" json:"kayenta,omitempty"`
 }
 
 // ParseSpec decodes a YAML or JSON spec strictly (unknown fields are
@@ -300,9 +307,9 @@ func (m *MetricSpec) setDefaults() {
 		}
 	}
 	switch j.Type {
-	case JudgeMannWhitney, JudgeProportion:
-		if j.Confidence == 0 {
-			j.Confidence = 0.98
+	case JudgeMannWhitney:
+		if j.Kayenta && j.Confidence == 0 {
+			j.Confidence = judges.DefaultConfidence
 		}
 	case JudgeThreshold:
 		if j.Aggregate == "" {

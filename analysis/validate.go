@@ -33,6 +33,7 @@ func (s Spec) Validate() error {
 	s.Timing.validate(v, s.Limits)
 	s.Limits.validate(v)
 	s.validateStep(v)
+	s.validateBudget(v)
 	if !(s.Thresholds.Pass >= 0 && s.Thresholds.Pass <= 100) {
 		v.add("thresholds.pass", "must be within 0..100, got %g", s.Thresholds.Pass)
 	}
