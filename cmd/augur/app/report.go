@@ -46,7 +46,7 @@ func PrintVerdict(out io.Writer, v analysis.Verdict) {
 	if v.SRM != nil && v.SRM.Mismatch {
 		fmt.Fprintf(out, "\nsample ratio mismatch: observed %v, expected %v\n", v.SRM.Observed, v.SRM.Expected)
 	}
-	fmt.Fprintf(out, "\nverdict: %s (score %.1f): %s\n", strings.ToUpper(string(v.Verdict)), v.Score, v.Reason)
+	fmt.Fprintf(out, "\nverdict: %s (score %s): %s\n", strings.ToUpper(string(v.Verdict)), analysis.ScoreText(v.Score), v.Reason)
 }
 
 func value(p *float64) string {
