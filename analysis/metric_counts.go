@@ -83,7 +83,7 @@ func (iv *interval) proportion(r MetricResult, m MetricSpec, refFail, treatFail,
 	lo, hi := newcombe(ci, ti, bi, bti, conf)
 	b := bounded{est: res.Diff, lo: lo, hi: hi, limit: limit, margin: hasMargin}
 	reqD := judgeBounded(b, j.Direction)
-	reason := fmt.Sprintf("%s: %s p = %s (α %s), difference %s at %s", rates, name, sig3(p), sig3(alpha), ppText(res.Diff), pct(conf)+" ["+ppText(lo)+", "+ppText(hi)+"]")
+	reason := fmt.Sprintf("%s: %s p = %s (α %s), difference %s at %s", rates, name, sig3(p), sig3(alpha), ppText(res.Diff), confPct(conf)+" ["+ppText(lo)+", "+ppText(hi)+"]")
 
 	ch := resolveCluster(m, treatTotal, refTotal, treatFail, refFail)
 	cluster, note := iv.clusterRates(&r, m, ch, treatFail, treatTotal, refFail, refTotal, conf)
@@ -98,7 +98,7 @@ func (iv *interval) proportion(r MetricResult, m MetricSpec, refFail, treatFail,
 		cd := judgeBounded(bounded{est: cluster.Estimate, lo: cluster.CILow, hi: cluster.CIHigh, limit: limit, margin: hasMargin}, j.Direction)
 		cp := pValue(*cluster, j.Direction)
 		reason += fmt.Sprintf("; %d vs %d %s, delta method: %s at %s (p = %s)", cluster.Canary, cluster.Baseline, plural(ch.label),
-			ppText(cluster.Estimate), pct(cluster.Confidence)+" ["+ppText(cluster.CILow)+", "+ppText(cluster.CIHigh)+"]", sig3(cp))
+			ppText(cluster.Estimate), confPct(cluster.Confidence)+" ["+ppText(cluster.CILow)+", "+ppText(cluster.CIHigh)+"]", sig3(cp))
 		d = marginRule(reqWorse && worse && cp <= alpha, hasMargin, reqD, cd)
 	}
 	if (d.class == judges.High || d.class == judges.Low) && res.Diff < 0 {

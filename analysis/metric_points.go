@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -102,6 +103,11 @@ func (iv *interval) clusterTest(m MetricSpec, name string, cc, cb []judges.Clust
 	}
 	b := bounded{est: res.Estimate, lo: res.CILow, hi: res.CIHigh, ratio: scale == judges.ScaleLog}
 	b.limit, b.margin = marginLimit(m, b.ratio, clusterCentre(cb))
+	if math.IsNaN(b.lo) && math.IsNaN(b.hi) && !math.IsNaN(b.est) && !math.IsInf(b.est, 0) && res.Method != judges.ClusterNone {
+		// Every pod has the same value in each cohort: nothing varies, so
+		// the estimate is exact.
+		b.lo, b.hi = b.est, b.est
+	}
 	d := judgeBounded(b, dir)
 	stat := fmt.Sprintf("canary/baseline %s %s at %s (p = %s, α %s)", effectWord(b.ratio), effect(b.est, b.ratio),
 		confText(res.Confidence, b.lo, b.hi, b.ratio), sig3(pValue(res, dir)), sig3(a))
@@ -211,7 +217,19 @@ func effectWord(ratio bool) string {
 
 // confText writes "98% [lo, hi]".
 func confText(conf, lo, hi float64, ratio bool) string {
-	return pct(conf) + " " + fmtInterval(lo, hi, ratio)
+	return confPct(conf) + " " + fmtInterval(lo, hi, ratio)
+}
+
+// confPct writes a confidence level with the decimals it needs to differ
+// from 100 %: 98%, 99.5%, 99.96%.
+func confPct(c float64) string {
+	d := 1
+	if m := 100 * (1 - c); m > 0 && m < 1 {
+		d = int(math.Ceil(-math.Log10(m)))
+	}
+	s := strconv.FormatFloat(100*c, 'f', d, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s + "%"
 }
 
 func plural(label string) string {
@@ -299,7 +317,7 @@ func (iv *interval) pooledPoints(r *MetricResult, m MetricSpec, treat, ref []Ser
 	n, k := countFinite(canary), countFinite(baseline)
 	if n > 0 && k > 0 && !mwLevelAchievable(n, k, 1-conf) {
 		return judges.MetricResult{Classification: judges.Inconclusive,
-			Reason: fmt.Sprintf("%s; a %s interval is not achievable with %d vs %d values: not judged (never a pass)", note, pct(conf), n, k)}
+			Reason: fmt.Sprintf("%s; a %s interval is not achievable with %d vs %d values: not judged (never a pass)", note, confPct(conf), n, k)}
 	}
 	jr := judges.ClassifyMannWhitney(canary, baseline, cfg)
 	if mw := jr.MannWhitney; mw != nil {
