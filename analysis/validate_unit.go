@@ -26,6 +26,9 @@ func (s Spec) validateUnit(add func(sub, format string, a ...any), m MetricSpec)
 	if !validClusterBy(m.ClusterBy) {
 		add("cluster_by", "must be auto, none or a label name, got %q", m.ClusterBy)
 	}
+	if j.Kayenta && j.Type != JudgeMannWhitney {
+		add("judge.kayenta", "belongs to the mannwhitney judge")
+	}
 	if mg := j.Margin; mg != nil {
 		switch {
 		case j.Type != JudgeMannWhitney && j.Type != JudgeProportion && j.Type != JudgeSequential:
