@@ -108,8 +108,9 @@ const (
 	KindSamples = "samples"
 	// KindHistogram: an instant query at the window end returning classic
 	// histogram buckets (series with an le label, cumulative counts over
-	// the window, e.g. sum by (le) (increase(x_bucket{${cohort}}[${window}]))),
-	// judged by the exact binned rank test.
+	// the window, e.g. sum by (le, pod) (increase(x_bucket{${cohort}}[${window}])))
+	// or native histograms, judged per pod by its quantiles (see
+	// metric_histogram.go).
 	KindHistogram = "histogram"
 	// KindCounts: an instant query at the window end whose values are
 	// summed to one count (errors; with total_query, the requests).
