@@ -142,17 +142,6 @@ func groupSeries(series []Series, label string) (keys []string, groups map[strin
 	return slices.Sorted(maps.Keys(groups)), groups
 }
 
-// harmful is the alternative of a one-sided test in the harmful direction.
-func harmful(d judges.Direction) judges.Alternative {
-	switch d {
-	case judges.Decrease:
-		return judges.Less
-	case judges.Either:
-		return judges.TwoSided
-	}
-	return judges.Greater
-}
-
 // intervalConfidence is the two-sided level of an interval whose harmful
 // bound is a one-sided test at alpha (1 − 2α), or 1 − α for either.
 func intervalConfidence(alpha float64, d judges.Direction) float64 {

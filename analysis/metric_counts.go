@@ -51,6 +51,11 @@ func (iv *interval) proportion(r MetricResult, m MetricSpec, refFail, treatFail,
 	r.CanaryRate, r.BaselineRate = num(res.CanaryRate), num(res.BaselineRate)
 	j := m.Judge
 	alpha := iv.alpha(m)
+	if !(alpha > 0) {
+		nb := noBudget()
+		r.Classification, r.Reason = nb.Classification, nb.Reason
+		return r
+	}
 	r.Confidence = num(intervalConfidence(alpha, j.Direction))
 	p := requestP(res, j)
 	if math.IsNaN(p) && ci == 0 && bi == 0 {

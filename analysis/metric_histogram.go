@@ -30,6 +30,9 @@ type bucket struct{ lo, hi, n float64 }
 // information, and decides only when pods cannot be told apart.
 func (iv *interval) histogram(r *MetricResult, m MetricSpec, ref, treat []Series) judges.MetricResult {
 	alpha := iv.alpha(m)
+	if !(alpha > 0) {
+		return noBudget()
+	}
 	ch := clusterChoice{note: "kayenta: pooled requests"}
 	if !m.Judge.Kayenta {
 		ch = resolveCluster(m, ref, treat)

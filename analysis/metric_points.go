@@ -25,6 +25,13 @@ func (iv *interval) alpha(m MetricSpec) float64 {
 	return iv.spec.LookAlpha(m, iv.look, iv.looks)
 }
 
+// noBudget is the result of a metric without a share of the run's
+// false-fail budget (validation refuses such specs; this is the guard).
+func noBudget() judges.MetricResult {
+	return judges.MetricResult{Classification: judges.Inconclusive,
+		Reason: "no share of the run's false-fail budget is left for this metric (the others' judge.confidence use it up): not judged (never a pass)"}
+}
+
 // windowSeconds is the length of the treatment's window.
 func (iv *interval) windowSeconds() float64 {
 	return iv.treatment.End.Sub(iv.treatment.Start).Seconds()
@@ -41,6 +48,9 @@ func (iv *interval) points(r *MetricResult, m MetricSpec, ref, treat []Series) j
 		return judges.ClassifyMannWhitney(canary, baseline, m.mannWhitneyConfig())
 	}
 	alpha := iv.alpha(m)
+	if !(alpha > 0) {
+		return noBudget()
+	}
 	if side := nonFinite(canary, baseline, r.Variant); side != "" {
 		return judges.MetricResult{Classification: judges.Inconclusive, Reason: side + ": not judged (never a pass)"}
 	}

@@ -17,6 +17,24 @@ func (s Spec) validateBudget(v *validator) {
 	if c := s.MinCoverage; c != 0 && !(c > 0 && c <= 1) {
 		v.add("min_coverage", "must be within (0, 1], got %g", c)
 	}
+	// Metrics with their own judge.confidence take their level from the
+	// run's budget; the others share what is left, which must not be
+	// nothing.
+	var own float64
+	var shared []string
+	for _, m := range s.Metrics {
+		switch {
+		case !decisive(m):
+		case m.Judge.Confidence > 0 && m.Judge.Confidence < 1:
+			own += 1 - m.Judge.Confidence
+		default:
+			shared = append(shared, m.Name)
+		}
+	}
+	if run := s.runAlpha(); len(shared) > 0 && own >= run-1e-12 && s.Confidence >= 0 && s.Confidence < 1 {
+		v.add("confidence", "the metrics' own judge.confidence levels (false-fail rates %g in all) use up the run's %g, leaving none for %s: lower confidence (a larger run budget) or drop their judge.confidence",
+			own, run, strings.Join(shared, ", "))
+	}
 }
 
 // validateUnit checks what the cluster-level judging reads: cluster_by,

@@ -49,6 +49,8 @@ timing: {lifetime: 10m, interval: 10m}
 		{"run confidence", "confidence: 0.95\n" + points("", ""), "", ""},
 		{"run confidence above 1", "confidence: 1.5\n" + points("", ""), "confidence", "within (0, 1)"},
 		{"negative run confidence", "confidence: -0.1\n" + points("", ""), "confidence", "within (0, 1)"},
+		{"own confidences use up the budget", "metrics:\n  - {name: a, query: 'x{${cohort}}', judge: {type: mannwhitney, confidence: 0.98}}\n  - {name: b, query: 'y{${cohort}}', judge: {type: mannwhitney}}\n", "confidence", "leaving none for b"},
+		{"own confidences alone", "metrics:\n  - {name: a, query: 'x{${cohort}}', judge: {type: mannwhitney, confidence: 0.98}}\n  - {name: b, query: 'y{${cohort}}', judge: {type: mannwhitney, confidence: 0.98}}\n", "", ""},
 		{"min_coverage of 1", "min_coverage: 1\n" + points("", ""), "", ""},
 		{"min_coverage above 1", "min_coverage: 1.2\n" + points("", ""), "min_coverage", "within (0, 1]"},
 	} {
