@@ -237,3 +237,57 @@ type oneSource struct{ s Source }
 func (o oneSource) Source(string, *SourceSpec) (Source, error) { return o.s, nil }
 
 func sourcesOf(s Source) Sources { return oneSource{s} }
+
+// TestKayentaJudgeKeepsKayentaRule: a judge.kayenta metric is judged
+// exactly as judges.ClassifyMannWhitney at its own 98 %, pods or not.
+func TestKayentaJudgeKeepsKayentaRule(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	m := latencyMetric
+	m.Judge.Kayenta = true
+	for i := range 20 {
+		cp, bp := drawPods(r, 3, 20, 0.05, 1+0.1*r.Float64()), drawPods(r, 3, 20, 0.05, 1)
+		got := judgeOne(t, m, podSeries("b", bp), podSeries("c", cp))
+		ms := m
+		ms.setDefaults()
+		want := judges.ClassifyMannWhitney(Values(podSeries("c", cp)), Values(podSeries("b", bp)), ms.mannWhitneyConfig())
+		if got.Classification != want.Classification || got.Reason != want.Reason || got.Cluster != nil {
+			t.Fatalf("case %d: %s %q (cluster %+v), want %s %q", i, got.Classification, got.Reason, got.Cluster, want.Classification, want.Reason)
+		}
+	}
+}
+
+// TestLevelsSpendTheBudget: at interval k of K a metric's cluster tests
+// run at its LookAlpha share (split between the cohort test and the worst
+// pod), and the shares over the run add up to its MetricAlpha.
+func TestLevelsSpendTheBudget(t *testing.T) {
+	spec, err := ParseSpec(strings.NewReader(`
+apiVersion: augur/v1
+name: x
+cohorts: {baseline: 'v="1"', canary: 'v="2"'}
+timing: {lifetime: 30m, interval: 10m}
+metrics:
+  - {name: a, query: 'a{${cohort}}', judge: {type: mannwhitney}}
+  - {name: b, query: 'b{${cohort}}', judge: {type: mannwhitney}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	src := SourceFunc(func(_ context.Context, q Query) ([]Series, error) {
+		return podSeries("p", drawPods(r, 3, 10, 0.05, 1)), nil
+	})
+	sch := spec.Schedule(time.Now())
+	sum := 0.0
+	for i := range 3 {
+		v := EvaluateInterval(context.Background(), spec, sch, i, &RunState{}, sourcesOf(src))
+		got := v.Metrics[0].Cluster.Tests[0].Alpha
+		want := spec.LookAlpha(spec.Metrics[0], i+1, 3) / 2
+		if math.Abs(got-want) > 1e-15 {
+			t.Errorf("interval %d: α %v, want %v", i+1, got, want)
+		}
+		sum += got
+	}
+	if want := spec.MetricAlpha(spec.Metrics[0]) / 2; math.Abs(sum-want) > 1e-15 || math.Abs(want-0.01/2/2) > 1e-15 {
+		t.Errorf("spent %v over the run, want %v (0.01 over 2 metrics, half for the cohort test)", sum, want)
+	}
+}
