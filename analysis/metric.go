@@ -104,7 +104,10 @@ func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) Metr
 	}
 	if mw := jr.MannWhitney; mw != nil {
 		r.Shift, r.CILow, r.CIHigh = num(mw.Estimate), num(mw.CILow), num(mw.CIHigh)
-		r.Confidence, r.PValue, r.MeanRatio = num(mw.Confidence), num(mw.PValue), num(mw.MeanRatio)
+		r.Confidence, r.MeanRatio = num(mw.Confidence), num(mw.MeanRatio)
+		if r.PValue == nil { // the pooled fallback set its one-sided, autocorrelation-aware p
+			r.PValue = num(mw.PValue)
+		}
 	}
 	r.Classification, r.Reason, r.CriticalBreach = jr.Classification, jr.Reason, jr.Critical
 	r.MustHaveDataBreach = jr.MustHaveDataBreach

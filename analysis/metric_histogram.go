@@ -74,8 +74,8 @@ func (iv *interval) histogram(r *MetricResult, m MetricSpec, ref, treat []Series
 			note = fmt.Sprintf("one %s per cohort: pod-to-pod variation cannot be estimated, so the requests were pooled", ch.label)
 		}
 		r.Cluster = &ClusterInfo{Label: ch.label, Canary: len(cc), Baseline: len(cb), Method: MethodPooledRequests}
-		if mw := pooled.MannWhitney; mw != nil {
-			r.PValue, r.Confidence = num(mw.PValue), num(mw.Confidence)
+		if mw := pooled.MannWhitney; mw != nil && !m.Judge.Kayenta {
+			r.PValue = num(mwOneSided(mw.Z, m.Judge.Direction))
 		}
 		if m.Judge.Margin != nil && pooled.Classification == judges.Pass {
 			pooled.Classification = judges.Inconclusive
