@@ -22,3 +22,25 @@ func TestNewcombe(t *testing.T) {
 		}
 	}
 }
+
+// TestMWLevelAchievable: the widest Hodges–Lehmann interval of 3 vs 3
+// values has level 1 − 2/20 = 90 %; 98 % needs more values.
+func TestMWLevelAchievable(t *testing.T) {
+	for _, tc := range []struct {
+		n, m int
+		a2   float64
+		want bool
+	}{
+		{3, 3, 0.02, false},
+		{3, 3, 0.2, true},
+		{1, 3, 0.5, true},
+		{1, 3, 0.4, false},
+		{5, 5, 0.02, true},
+		{60, 60, 1e-6, true},
+		{60, 1, 0.02, false},
+	} {
+		if got := mwLevelAchievable(tc.n, tc.m, tc.a2); got != tc.want {
+			t.Errorf("%d vs %d at two-sided %g: %v, want %v", tc.n, tc.m, tc.a2, got, tc.want)
+		}
+	}
+}
