@@ -32,7 +32,7 @@ func judgeOne(t *testing.T, m MetricSpec, ref, treat []Series) MetricResult {
 	default:
 		jr = iv.points(&r, m, ref, treat)
 	}
-	r.Classification, r.Reason = jr.Classification, jr.Reason
+	r.Classification, r.Reason, r.MustHaveDataBreach = jr.Classification, jr.Reason, jr.MustHaveDataBreach
 	return r
 }
 
@@ -289,5 +289,18 @@ metrics:
 	}
 	if want := spec.MetricAlpha(spec.Metrics[0]) / 2; math.Abs(sum-want) > 1e-15 || math.Abs(want-0.01/2/2) > 1e-15 {
 		t.Errorf("spent %v over the run, want %v (0.01 over 2 metrics, half for the cohort test)", sum, want)
+	}
+}
+
+// TestNoDataWithPods: a cohort without series is NoData (never an error,
+// never a pass) although the other cohort's series carry pods, and
+// must_have_data still breaches.
+func TestNoDataWithPods(t *testing.T) {
+	base := podSeries("b", [][]float64{{100, 101}, {99, 100}, {101, 102}})
+	m := latencyMetric
+	m.MustHaveData = true
+	r := judgeOne(t, m, base, nil)
+	if r.Classification != judges.NoData || !r.MustHaveDataBreach {
+		t.Fatalf("classification %s, breach %v (%s), want nodata with a breach", r.Classification, r.MustHaveDataBreach, r.Reason)
 	}
 }

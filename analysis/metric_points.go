@@ -65,6 +65,12 @@ func (iv *interval) points(r *MetricResult, m MetricSpec, ref, treat []Series) j
 	cc, cb := pointClusters(treat, ch.label, m.Judge.NaNStrategy), pointClusters(ref, ch.label, m.Judge.NaNStrategy)
 	info := &ClusterInfo{Label: ch.label, Canary: len(cc), Baseline: len(cb)}
 	r.Cluster = info
+	if len(cc) == 0 || len(cb) == 0 {
+		// No data on one side: the pooled judge says NoData (and applies
+		// must_have_data).
+		info.Method = MethodPooledPoints
+		return judges.ClassifyMannWhitney(canary, baseline, m.mannWhitneyConfig())
+	}
 	if len(cc) <= 1 && len(cb) <= 1 {
 		info.Method = MethodPooledPoints
 		note := fmt.Sprintf("one %s per cohort: pod-to-pod variation cannot be estimated, so the points were pooled", ch.label)
