@@ -28,9 +28,10 @@ const DefaultRunConfidence = 0.99
 // spendingRho is the exponent of the power spending function.
 const spendingRho = 3
 
-// decisive reports whether m's judge spends false-fail budget.
+// decisive reports whether m's judge spends false-fail budget (an
+// imported Kayenta judge keeps its own level outside the budget).
 func decisive(m MetricSpec) bool {
-	return !m.DryRun && m.Judge.Type != JudgeThreshold
+	return !m.DryRun && m.Judge.Type != JudgeThreshold && !m.Judge.Kayenta
 }
 
 // runAlpha is the run's false-fail rate.

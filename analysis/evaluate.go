@@ -16,7 +16,7 @@ import (
 func EvaluateInterval(ctx context.Context, spec Spec, sch Schedule, i int, st *RunState, sources Sources) Verdict {
 	tw, rw, _ := sch.Window(i)
 	iv := &interval{spec: spec, f: newFetcher(spec, sources), treatment: tw, reference: rw, state: st,
-		look: i + 1, looks: sch.Count}
+		look: i + 1, looks: max(1, spec.IntervalCount())}
 	v := Verdict{Experiment: spec.Name, Kind: spec.Kind, Interval: i + 1, Intervals: sch.Count, Window: tw}
 	if rw != tw && spec.Kind != KindSLO {
 		v.BaselineWindow = &rw
@@ -27,7 +27,7 @@ func EvaluateInterval(ctx context.Context, spec Spec, sch Schedule, i int, st *R
 			v.Metrics = append(v.Metrics, iv.metric(ctx, m, c))
 		}
 	}
-	correct(spec, v.Metrics)
+	correct(iv, v.Metrics)
 	if spec.SRM != nil {
 		v.SRM = iv.srm(ctx)
 	}
@@ -48,9 +48,9 @@ func EvaluateInterval(ctx context.Context, spec Spec, sch Schedule, i int, st *R
 		if len(scored) == 0 {
 			s = judges.Score{Outcome: judges.OutcomeInconclusive, Reason: "every metric is dry-run: nothing decides"}
 		}
-		vv := VariantVerdict{Variant: c.Variant, Verdict: s.Outcome, Score: s.Score, Reason: s.Reason}
+		vv := VariantVerdict{Variant: c.Variant, Verdict: s.Outcome, Score: scoreOf(s.Outcome, s.Score), Reason: s.Reason}
 		if v.SRM != nil && v.SRM.Mismatch && (vv.Verdict == judges.OutcomePass || vv.Verdict == judges.OutcomeMarginal) {
-			vv.Verdict = judges.OutcomeInconclusive
+			vv.Verdict, vv.Score = judges.OutcomeInconclusive, nil
 			vv.Reason = "sample ratio mismatch: the traffic split is not as configured, so the comparison cannot be trusted; " + vv.Reason
 		}
 		v.Variants = append(v.Variants, vv)
@@ -84,18 +84,30 @@ var severity = map[judges.Outcome]int{
 func worstVariant(vs []VariantVerdict) VariantVerdict {
 	var w VariantVerdict
 	for i, v := range vs {
-		if i == 0 || severity[v.Verdict] > severity[w.Verdict] || (v.Verdict == w.Verdict && v.Score < w.Score) {
+		if i == 0 || severity[v.Verdict] > severity[w.Verdict] || (v.Verdict == w.Verdict && scoreBelow(v.Score, w.Score)) {
 			w = v
 		}
 	}
 	return w
 }
 
+// scoreBelow orders scores, null last-but-lowest.
+func scoreBelow(a, b *float64) bool {
+	switch {
+	case a == nil:
+		return b != nil
+	case b == nil:
+		return false
+	}
+	return *a < *b
+}
+
 // correct adjusts the p-values of the interval's deciding tests (Mann–Whitney
 // and proportion; not dry-run, not sequential, whose p-value is already
 // always valid for its own stopping rule) for multiple comparisons, and
 // clears a failure whose adjusted p-value is no longer significant.
-func correct(spec Spec, rs []MetricResult) {
+func correct(iv *interval, rs []MetricResult) {
+	spec := iv.spec
 	if spec.Correction == CorrectionNone {
 		return
 	}
@@ -118,7 +130,7 @@ func correct(spec Spec, rs []MetricResult) {
 	for k, i := range idx {
 		r := &rs[i]
 		r.AdjustedPValue = num(adj[k])
-		alpha := 1 - spec.metric(r.Name).Judge.Confidence
+		alpha := iv.alpha(spec.metric(r.Name))
 		if (r.Classification == judges.High || r.Classification == judges.Low) && adj[k] > alpha {
 			r.Classification, r.CriticalBreach = judges.Pass, false
 			r.Reason += fmt.Sprintf("; not significant after %s correction over %d tests (adjusted p = %.3g > %.3g)", spec.Correction, len(ps), adj[k], alpha)

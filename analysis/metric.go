@@ -3,10 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
-	"sort"
-	"strconv"
 
 	"github.com/augurhq/augur/judges"
 )
@@ -93,11 +90,9 @@ func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) (r M
 	case m.Kind == KindHistogram && m.Judge.Type == JudgeSequential:
 		return iv.sequentialQuantiles(r, m, c.Variant, tw, ref, treat)
 	case m.Kind == KindHistogram:
-		jr = iv.binned(&r, m, ref, treat)
+		jr = iv.histogram(&r, m, ref, treat)
 	case m.Judge.Type == JudgeMannWhitney:
-		canary, baseline := Values(treat), Values(ref)
-		r.Baseline, r.Canary = summarize(refQ, baseline), summarize(treatQ, canary)
-		jr = judges.ClassifyMannWhitney(canary, baseline, m.mannWhitneyConfig())
+		jr = iv.points(&r, m, ref, treat)
 	case m.Judge.Type == JudgeThreshold:
 		canary, baseline := Values(treat), Values(ref)
 		if m.Kind == KindCounts {
@@ -121,7 +116,10 @@ func (iv *interval) metric(ctx context.Context, m MetricSpec, c Comparison) (r M
 	}
 	if mw := jr.MannWhitney; mw != nil {
 		r.Shift, r.CILow, r.CIHigh = num(mw.Estimate), num(mw.CILow), num(mw.CIHigh)
-		r.Confidence, r.PValue, r.MeanRatio = num(mw.Confidence), num(mw.PValue), num(mw.MeanRatio)
+		r.Confidence, r.MeanRatio = num(mw.Confidence), num(mw.MeanRatio)
+		if r.PValue == nil { // the pooled fallback set its one-sided, autocorrelation-aware p
+			r.PValue = num(mw.PValue)
+		}
 	}
 	r.Classification, r.Reason, r.CriticalBreach = jr.Classification, jr.Reason, jr.Critical
 	r.MustHaveDataBreach = jr.MustHaveDataBreach
@@ -137,70 +135,6 @@ func sumOrEmpty(xs []float64) []float64 {
 		s += x
 	}
 	return []float64{s}
-}
-
-// binned judges classic histogram buckets (series with an le label) with
-// the exact binned rank test.
-func (iv *interval) binned(r *MetricResult, m MetricSpec, ref, treat []Series) judges.MetricResult {
-	hc, nc, errC := bucketHistogram(treat)
-	hb, nb, errB := bucketHistogram(ref)
-	r.Canary.N, r.Baseline.N = int(nc), int(nb)
-	switch {
-	case errC != nil:
-		return judges.MetricResult{Classification: judges.Error, Reason: r.Variant + " buckets: " + errC.Error()}
-	case errB != nil:
-		return judges.MetricResult{Classification: judges.Error, Reason: "baseline buckets: " + errB.Error()}
-	case nc == 0 || nb == 0:
-		res := judges.MetricResult{Classification: judges.NoData, Reason: fmt.Sprintf("no observations in the buckets (%s %g, baseline %g)", r.Variant, nc, nb)}
-		if m.MustHaveData {
-			res.MustHaveDataBreach = true
-			res.Reason += "; the metric must have data: fails the run"
-		}
-		return res
-	}
-	cfg := m.mannWhitneyConfig()
-	mw, err := judges.MannWhitneyBinned(hc, hb, judges.MannWhitneyOptions{Confidence: cfg.Confidence})
-	if err != nil {
-		return judges.MetricResult{Classification: judges.Error, Reason: err.Error()}
-	}
-	return judges.ClassifyMannWhitneyBinned(mw, cfg)
-}
-
-// bucketHistogram sums cumulative bucket counts by le across series.
-func bucketHistogram(series []Series) (judges.Histogram, float64, error) {
-	byLE := map[float64]float64{}
-	for _, s := range series {
-		le, ok := s.Labels["le"]
-		if !ok {
-			return judges.Histogram{}, 0, fmt.Errorf("series %v has no le label: a histogram query must keep le, e.g. sum by (le) (increase(x_bucket{...}[${window}]))", s.Labels)
-		}
-		b, err := strconv.ParseFloat(le, 64)
-		if err != nil {
-			return judges.Histogram{}, 0, fmt.Errorf("le %q is not a number", le)
-		}
-		for _, p := range s.Points {
-			if !math.IsNaN(p.V) {
-				byLE[b] += p.V
-			}
-		}
-	}
-	if len(byLE) == 0 {
-		return judges.Histogram{}, 0, nil
-	}
-	bounds := make([]float64, 0, len(byLE))
-	for b := range byLE {
-		bounds = append(bounds, b)
-	}
-	sort.Float64s(bounds)
-	if !math.IsInf(bounds[len(bounds)-1], 1) {
-		return judges.Histogram{}, 0, fmt.Errorf("no +Inf bucket among %d buckets", len(bounds))
-	}
-	cum := make([]float64, len(bounds))
-	for i, b := range bounds {
-		cum[i] = byLE[b]
-	}
-	h, err := judges.HistogramFromCumulative(bounds, cum)
-	return h, cum[len(cum)-1], err
 }
 
 func summarize(query string, xs []float64) CohortSummary {

@@ -107,52 +107,66 @@ func (iv *interval) sequentialQuantiles(r MetricResult, m MetricSpec, variant st
 	return r
 }
 
-// addBuckets adds the series' buckets (cumulative by le, summed across
-// series) to acc; the layout must not change between looks.
+// addBuckets adds the series' buckets (summed across series, classic or
+// native) to acc, which holds each bucket's count by its upper bound. A
+// native histogram populates new buckets as the run goes on: they are added.
 func addBuckets(acc map[string]float64, series []Series) (map[string]float64, error) {
 	h, n, err := bucketHistogram(series)
 	if err != nil || n == 0 {
 		return acc, err
 	}
-	bounds := append(append([]float64(nil), h.Bounds...), math.Inf(1))
-	out := make(map[string]float64, len(bounds))
-	cum := 0.0
-	for i, b := range bounds {
-		cum += h.Counts[i]
-		out[strconv.FormatFloat(b, 'g', -1, 64)] = cum
+	out := make(map[string]float64, len(acc)+len(h.Counts))
+	for le, c := range acc {
+		out[le] = c
 	}
-	if len(acc) > 0 {
-		if len(acc) != len(out) {
-			return acc, fmt.Errorf("the bucket layout changed during the run (%d buckets, then %d)", len(acc), len(out))
+	for i, c := range h.Counts {
+		b := math.Inf(1)
+		if i < len(h.Bounds) {
+			b = h.Bounds[i]
 		}
-		for le, c := range acc {
-			if _, ok := out[le]; !ok {
-				return acc, fmt.Errorf("the bucket layout changed during the run (le %s is gone)", le)
-			}
-			out[le] += c
-		}
+		out[strconv.FormatFloat(b, 'g', -1, 64)] += c
 	}
 	return out, nil
 }
 
-// histogramOf builds the histogram of cumulative counts by le.
-func histogramOf(cum map[string]float64) (judges.Histogram, float64, error) {
-	if len(cum) == 0 {
+// histogramOf builds the histogram of the bucket counts by upper bound.
+func histogramOf(acc map[string]float64) (judges.Histogram, float64, error) {
+	if len(acc) == 0 {
 		return judges.Histogram{}, 0, nil
 	}
-	bounds := make([]float64, 0, len(cum))
-	for le := range cum {
+	bounds := make([]float64, 0, len(acc)+1)
+	for le := range acc {
 		b, err := strconv.ParseFloat(le, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(b) {
 			return judges.Histogram{}, 0, fmt.Errorf("le %q is not a number", le)
 		}
 		bounds = append(bounds, b)
 	}
 	sort.Float64s(bounds)
-	counts := make([]float64, len(bounds))
-	for i, b := range bounds {
-		counts[i] = cum[strconv.FormatFloat(b, 'g', -1, 64)]
+	if !math.IsInf(bounds[len(bounds)-1], 1) {
+		bounds = append(bounds, math.Inf(1))
 	}
-	h, err := judges.HistogramFromCumulative(bounds, counts)
-	return h, counts[len(counts)-1], err
+	h := judges.Histogram{Bounds: bounds[:len(bounds)-1], Counts: make([]float64, len(bounds))}
+	total := 0.0
+	for i, b := range bounds {
+		c := acc[strconv.FormatFloat(b, 'g', -1, 64)]
+		h.Counts[i] = c
+		total += c
+	}
+	return h, total, nil
+}
+
+// bucketHistogram pools every series' buckets (classic le series summed by
+// le, or native histograms on their common edges) into one histogram and
+// returns it with its total count.
+func bucketHistogram(series []Series) (judges.Histogram, float64, error) {
+	_, groups, err := clusterBuckets(series, "")
+	if err != nil || len(groups[""]) == 0 {
+		return judges.Histogram{}, 0, err
+	}
+	hs, err := commonHistograms([][]bucket{groups[""]})
+	if err != nil || len(hs) == 0 {
+		return judges.Histogram{}, 0, err
+	}
+	return hs[0], histTotal(hs[0]), nil
 }

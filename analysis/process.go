@@ -153,7 +153,7 @@ func (m *Manager) judgeDue(ctx context.Context, r *Run) (more, ok bool) {
 		}
 		judged++
 		m.logger.Info("interval judged", "experiment", r.ExperimentID, "run", r.ID, "interval", i+1, "of", sch.Count,
-			"verdict", v.Verdict, "score", v.Score)
+			"verdict", v.Verdict, "score", ScoreText(v.Score))
 		*r = next
 	}
 	if r.Status == RunCompleted {

@@ -41,9 +41,12 @@ import (
 //	  reason <text>           the final reason (substring)
 //	  metric 1 latency high   a metric's classification in interval 1
 //	                          (variant/metric for abn)
+//	  because 1 latency <text>  a metric's reason in interval 1 (substring)
+//	  cluster 1 latency pod welch  its cluster label and method
 //
 // Values: numbers; _ (no sample); a+bxN and a-bxN (promqltest: N+1
 // values); normal(mean,sd,seed)xN; lognormal(mu,sigma,seed)xN;
+// ar1(mean,sd,rho,seed)xN (an AR(1) drift around mean with marginal sd);
 // counter(lambda,seed)xN (a counter growing by Poisson(lambda) per step,
 // N+1 values from 0). Samples start at the spec's timing.start.
 func TestScenarios(t *testing.T) {
@@ -167,7 +170,7 @@ func check(t *testing.T, final analysis.Verdict, intervals []analysis.Verdict, e
 	describe := func() string {
 		var b strings.Builder
 		for _, v := range intervals {
-			fmt.Fprintf(&b, "\n  interval %d: %s (%.1f) %s", v.Interval, v.Verdict, v.Score, v.Reason)
+			fmt.Fprintf(&b, "\n  interval %d: %s (%s) %s", v.Interval, v.Verdict, analysis.ScoreText(v.Score), v.Reason)
 			for _, m := range v.Metrics {
 				fmt.Fprintf(&b, "\n    %s/%s %s: %s", m.Variant, m.Name, m.Classification, m.Reason)
 			}
@@ -206,6 +209,20 @@ func check(t *testing.T, final analysis.Verdict, intervals []analysis.Verdict, e
 			if !strings.Contains(got, want) {
 				t.Errorf("%s: got %q%s", e, got, describe())
 			}
+		case (f[0] == "because" && len(f) >= 4) || (f[0] == "cluster" && len(f) == 5):
+			i, _ := strconv.Atoi(f[1])
+			r, ok := metricAt(intervals, i, f[2])
+			switch {
+			case !ok:
+				t.Errorf("%s: no such metric result%s", e, describe())
+			case f[0] == "because":
+				want := strings.Join(f[3:], " ")
+				if !strings.Contains(r.Reason, want) {
+					t.Errorf("%s: got %q%s", e, r.Reason, describe())
+				}
+			case r.Cluster == nil || r.Cluster.Label != strings.Trim(f[3], `"`) || r.Cluster.Method != strings.ReplaceAll(f[4], "_", " "):
+				t.Errorf("%s: got %+v%s", e, r.Cluster, describe())
+			}
 		case f[0] == "metric" && len(f) == 4:
 			i, _ := strconv.Atoi(f[1])
 			variant, name, ok := strings.Cut(f[2], "/")
@@ -232,7 +249,24 @@ func check(t *testing.T, final analysis.Verdict, intervals []analysis.Verdict, e
 	}
 }
 
-var generator = regexp.MustCompile(`^(normal|lognormal|counter)\(([^)]*)\)x(\d+)$`)
+// metricAt finds a metric's result ([variant/]name) in interval i.
+func metricAt(intervals []analysis.Verdict, i int, name string) (analysis.MetricResult, bool) {
+	variant, n, ok := strings.Cut(name, "/")
+	if !ok {
+		variant, n = "", name
+	}
+	if i < 1 || i > len(intervals) {
+		return analysis.MetricResult{}, false
+	}
+	for _, m := range intervals[i-1].Metrics {
+		if m.Name == n && (variant == "" || m.Variant == variant) {
+			return m, true
+		}
+	}
+	return analysis.MetricResult{}, false
+}
+
+var generator = regexp.MustCompile(`^(normal|lognormal|counter|ar1)\(([^)]*)\)x(\d+)$`)
 
 // expand turns a value notation into values (NaN: no sample).
 func expand(tok string) ([]float64, error) {
@@ -249,7 +283,7 @@ func expand(tok string) ([]float64, error) {
 			args = append(args, v)
 		}
 		n, _ := strconv.Atoi(m[3])
-		if len(args) != map[string]int{"normal": 3, "lognormal": 3, "counter": 2}[m[1]] {
+		if len(args) != map[string]int{"normal": 3, "lognormal": 3, "counter": 2, "ar1": 4}[m[1]] {
 			return nil, fmt.Errorf("%s: wrong number of arguments", tok)
 		}
 		r := rand.New(rand.NewPCG(uint64(args[len(args)-1]), 99))
@@ -262,6 +296,12 @@ func expand(tok string) ([]float64, error) {
 		case "lognormal":
 			for range n {
 				out = append(out, math.Exp(args[0]+args[1]*r.NormFloat64()))
+			}
+		case "ar1":
+			e := args[1] * r.NormFloat64()
+			for range n {
+				out = append(out, args[0]+e)
+				e = args[2]*e + args[1]*math.Sqrt(1-args[2]*args[2])*r.NormFloat64()
 			}
 		case "counter":
 			c := 0.0

@@ -30,10 +30,31 @@ type Point struct {
 }
 
 // Series is one labelled series a query returned. Raw samples (trace
-// durations) are a series whose points are the individual samples.
+// durations) are a series whose points are the individual samples; a
+// native-histogram series has Histograms instead of Points.
 type Series struct {
-	Labels map[string]string `json:"labels"`
-	Points []Point           `json:"points"`
+	Labels     map[string]string `json:"labels"`
+	Points     []Point           `json:"points"`
+	Histograms []HistogramPoint  `json:"histograms,omitempty"`
+}
+
+// HistogramPoint is one native histogram at one time: its populated
+// buckets with their bounds, as the Prometheus HTTP API writes them
+// (schema-independent, so sources of any kind can fill it).
+type HistogramPoint struct {
+	T     int64   `json:"t"`
+	Count float64 `json:"count"`
+	Sum   float64 `json:"sum"`
+	// Buckets are ascending and do not overlap; the zero bucket is
+	// [−threshold, threshold].
+	Buckets []HistogramBucket `json:"buckets"`
+}
+
+// HistogramBucket is one bucket (Lower, Upper] and its count.
+type HistogramBucket struct {
+	Lower float64 `json:"lower"`
+	Upper float64 `json:"upper"`
+	Count float64 `json:"count"`
 }
 
 // Source answers queries against one data store. It returns every series

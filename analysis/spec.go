@@ -115,8 +115,9 @@ const (
 	KindSamples = "samples"
 	// KindHistogram: an instant query at the window end returning classic
 	// histogram buckets (series with an le label, cumulative counts over
-	// the window, e.g. sum by (le) (increase(x_bucket{${cohort}}[${window}]))),
-	// judged by the exact binned rank test.
+	// the window, e.g. sum by (le, pod) (increase(x_bucket{${cohort}}[${window}])))
+	// or native histograms, judged per pod by its quantiles (see
+	// metric_histogram.go).
 	KindHistogram = "histogram"
 	// KindCounts: an instant query at the window end whose values are
 	// summed to one count (errors; with total_query, the requests).
@@ -227,6 +228,13 @@ type JudgeSpec struct {
 	// share of the run's confidence, at every look.
 	Alpha float64 `yaml:"alpha,omitempty" json:"alpha,omitempty"`
 	Tau2  float64 `yaml:"tau2,omitempty" json:"tau2,omitempty"`
+
+	// Kayenta judges as Kayenta's Mann–Whitney classifier does (imported
+	// Kayenta configs): the pooled test over every point, its two-sided
+	// interval at confidence (default 0.98) with the tolerance band and
+	// effect-size gates, no cluster test, no share of the run's budget and
+	// no spending across intervals.
+	Kayenta bool `yaml:"kayenta,omitempty" json:"kayenta,omitempty"`
 }
 
 // ParseSpec decodes a YAML or JSON spec strictly (unknown fields are
@@ -320,9 +328,9 @@ func (m *MetricSpec) setDefaults() {
 		}
 	}
 	switch j.Type {
-	case JudgeMannWhitney, JudgeProportion:
-		if j.Confidence == 0 {
-			j.Confidence = 0.98
+	case JudgeMannWhitney:
+		if j.Kayenta && j.Confidence == 0 {
+			j.Confidence = judges.DefaultConfidence
 		}
 	case JudgeThreshold:
 		if j.Aggregate == "" {

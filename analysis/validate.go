@@ -34,6 +34,7 @@ func (s Spec) Validate() error {
 	s.Limits.validate(v)
 	s.validateStep(v)
 	s.validateCoverage(v)
+	s.validateBudget(v)
 	if !(s.Thresholds.Pass >= 0 && s.Thresholds.Pass <= 100) {
 		v.add("thresholds.pass", "must be within 0..100, got %g", s.Thresholds.Pass)
 	}

@@ -65,6 +65,7 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 	if s.Kind == KindSLO && m.Judge.Relative {
 		add("judge.relative", "an slo experiment has no baseline to be relative to")
 	}
+	s.validateUnit(add, m)
 	j := m.Judge
 	// The judges' own checks would repeat a number validateFinite refused.
 	finite := j.finite(&validator{}, "")
@@ -80,7 +81,7 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 	case JudgeMannWhitney:
 		kindOK(KindPoints, KindSamples, KindHistogram)
 		validateDirection(add, j.Direction)
-		if j.Confidence <= 0 || j.Confidence >= 1 {
+		if j.Confidence < 0 || j.Confidence >= 1 {
 			add("judge.confidence", "must be within (0, 1), got %g", j.Confidence)
 		} else if err := m.mannWhitneyConfig().Validate(); finite && err != nil {
 			add("judge", "%v", err)
@@ -103,7 +104,7 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 		if m.TotalQuery == "" {
 			add("total_query", "the proportion judge needs total_query (the trials; query counts the failures)")
 		}
-		if j.Confidence <= 0 || j.Confidence >= 1 {
+		if j.Confidence < 0 || j.Confidence >= 1 {
 			add("judge.confidence", "must be within (0, 1), got %g", j.Confidence)
 		}
 		switch j.Test {

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -17,8 +18,10 @@ type Verdict struct {
 	Experiment   string         `json:"experiment"`
 	Kind         string         `json:"kind,omitempty"`
 	Verdict      judges.Outcome `json:"verdict"`
-	Score        float64        `json:"score"`
-	Reason       string         `json:"reason"`
+	// Score is null when the verdict is inconclusive: a score without
+	// the evidence behind it would be made up.
+	Score  *float64 `json:"score"`
+	Reason string   `json:"reason"`
 	// Interval is the judged interval (1-based) of Intervals planned.
 	Interval  int `json:"interval"`
 	Intervals int `json:"intervals"`
@@ -38,7 +41,7 @@ type Verdict struct {
 type VariantVerdict struct {
 	Variant string         `json:"variant"`
 	Verdict judges.Outcome `json:"verdict"`
-	Score   float64        `json:"score"`
+	Score   *float64       `json:"score"`
 	Reason  string         `json:"reason"`
 }
 
@@ -90,6 +93,9 @@ type MetricResult struct {
 	MeanRatio      *float64 `json:"mean_ratio,omitempty"`
 	// Threshold: the aggregate of the canary compared with the bounds.
 	Aggregate *float64 `json:"aggregate,omitempty"`
+	// Cluster says how the pods were found and judged (points,
+	// histograms, proportions).
+	Cluster *ClusterInfo `json:"cluster,omitempty"`
 	// Proportion: failure rates; logpatterns: every pattern's events per
 	// unit of exposure.
 	CanaryRate   *float64 `json:"canary_rate,omitempty"`
@@ -108,6 +114,22 @@ type CohortSummary struct {
 	// Count and Total: counts data (failures and trials).
 	Count *float64 `json:"count,omitempty"`
 	Total *float64 `json:"total,omitempty"`
+}
+
+// scoreOf is a run score, nil when the outcome is inconclusive.
+func scoreOf(o judges.Outcome, score float64) *float64 {
+	if o == judges.OutcomeInconclusive {
+		return nil
+	}
+	return num(score)
+}
+
+// ScoreText writes a score for humans: "97.5", or "n/a" when null.
+func ScoreText(s *float64) string {
+	if s == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f", *s)
 }
 
 // num returns nil for values that do not exist (NaN, ±Inf).

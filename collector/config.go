@@ -20,7 +20,9 @@ type Config struct {
 	// explicit names only, so there "k8s.*" stands for the common
 	// Kubernetes attributes (k8sResourceAttributes: k8s.namespace.name,
 	// k8s.pod.name, k8s.deployment.name, k8s.container.name,
-	// k8s.node.name, ...) and other prefixes are ignored.
+	// k8s.node.name, ...) and other prefixes are ignored. The default keeps
+	// service.instance.id (service_instance_id): a span series per
+	// instance, so canary analysis can judge pods as its unit.
 	ResourceAttributes []string `yaml:"resource_attributes" json:"resource_attributes"`
 	// SpanMetrics configures the span → RED series derivation.
 	SpanMetrics SpanMetricsConfig `yaml:"span_metrics" json:"span_metrics"`
@@ -85,7 +87,7 @@ const OverflowSpanName = "_overflow"
 func DefaultConfig() Config {
 	return Config{
 		MaxBodyBytes:       32 << 20,
-		ResourceAttributes: []string{"service.name", "service.version", "service.namespace", "deployment.environment", "deployment.environment.name", "k8s.*"},
+		ResourceAttributes: []string{"service.name", "service.version", "service.namespace", "deployment.environment", "deployment.environment.name", "service.instance.id", "k8s.*"},
 		SpanMetrics: SpanMetricsConfig{
 			Resolution:             5 * time.Second,
 			ClassicBuckets:         true,

@@ -385,3 +385,29 @@ func TestSpanMetricsStorageErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestSpanMetricsInstanceByDefault: with the default resource attributes a
+// span series carries the instance (service_instance_id), so canary
+// analysis can judge each pod of a cohort on its own.
+func TestSpanMetricsInstanceByDefault(t *testing.T) {
+	app := &fakeAppendable{}
+	cfg := testConfig(0.1)
+	cfg.ResourceAttributes = DefaultConfig().ResourceAttributes
+	sm := newSpanMetrics(t, app, cfg)
+	td := buildTraces(resourceSpans{
+		attrs: map[string]string{"service.name": "checkout", "service.instance.id": "checkout-7d9f-x2k4"},
+		spans: []spanSpec{{name: "work", end: base.Add(time.Second), dur: time.Millisecond}},
+	})
+	if _, err := sm.Consume(context.Background(), td); err != nil {
+		t.Fatal(err)
+	}
+	keys := app.seriesKeys()
+	if len(keys) == 0 {
+		t.Fatal("no series")
+	}
+	for _, k := range keys {
+		if !strings.Contains(k, `service_instance_id="checkout-7d9f-x2k4"`) {
+			t.Errorf("series %s has no service_instance_id", k)
+		}
+	}
+}

@@ -78,7 +78,7 @@ func TestCreate(t *testing.T) {
 				if start != tt.wantStart {
 					t.Errorf("start = %v, want %v", start, tt.wantStart)
 				}
-				if s.Name != "checkout" || s.Metrics[0].Judge.Confidence != 0.98 || s.Cohorts.Canary.Selector != `version="v2"` {
+				if s.Name != "checkout" || s.Metrics[0].Judge.Direction != "increase" || s.Cohorts.Canary.Selector != `version="v2"` {
 					t.Errorf("spec handed over without defaults or fields: %+v", s)
 				}
 				if tt.err != nil {

@@ -59,7 +59,7 @@ func TestControl(t *testing.T) {
 func TestRuns(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	final := func(o judges.Outcome) *analysis.Verdict {
-		return &analysis.Verdict{ExperimentID: "e1", Verdict: o, Score: 80, Reason: "why", CompletedAt: t0}
+		return &analysis.Verdict{ExperimentID: "e1", Verdict: o, Score: new(80.0), Reason: "why", CompletedAt: t0}
 	}
 	rs := []analysis.Run{
 		{ID: "r3", ExperimentID: "e1", Status: analysis.RunRunning},

@@ -28,10 +28,10 @@ func TestVerdict(t *testing.T) {
 	ended := func(o judges.Outcome) analysis.Experiment {
 		x := running
 		x.Status, x.Judged, x.NextDue = "completed", 3, nil
-		x.Verdict = &analysis.Verdict{ExperimentID: "e1", RunID: "r1", Experiment: "checkout", Verdict: o, Score: 42, Reason: "why", Interval: 3, Intervals: 3}
+		x.Verdict = &analysis.Verdict{ExperimentID: "e1", RunID: "r1", Experiment: "checkout", Verdict: o, Score: new(42.0), Reason: "why", Interval: 3, Intervals: 3}
 		return x
 	}
-	latest := analysis.Verdict{Verdict: judges.OutcomeMarginal, Score: 80, Interval: 1, Intervals: 3}
+	latest := analysis.Verdict{Verdict: judges.OutcomeMarginal, Score: new(80.0), Interval: 1, Intervals: 3}
 
 	tests := []struct {
 		name    string

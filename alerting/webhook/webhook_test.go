@@ -29,7 +29,7 @@ func testVerdict() analysis.Verdict {
 		ExperimentID: "exp-42",
 		Experiment:   "checkout-canary",
 		Verdict:      judges.Outcome("fail"),
-		Score:        37.5,
+		Score:        new(37.5),
 		Reason:       "p99 latency regressed",
 		Window:       analysis.TimeRange{Start: time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 1, 10, 30, 0, 0, time.UTC)},
 		Metrics: []analysis.MetricResult{{

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/augurhq/augur/analysis"
+	"github.com/augurhq/augur/judges"
 )
 
 // Kayenta's (and augur's) judge vocabulary.
@@ -101,6 +102,10 @@ func (d *decoder) judge(path string, cfgs map[string]json.RawMessage, m *analysi
 		}
 		d.warn("%s.critical: with critical bounds, imported as critical_increase/critical_decrease: only a failure beyond them fails the run, as in Kayenta", p)
 	}
+	// Kayenta's semantics: the pooled test over every point at its own
+	// two-sided 98 % interval, no share of a run budget, no spending.
+	j.Kayenta, j.Confidence = true, judges.DefaultConfidence
+	m.ClusterBy = analysis.ClusterNone
 	m.Judge = j
 	// A critical metric without data fails a Kayenta canary unless NaNs
 	// are replaced (then no data passes).

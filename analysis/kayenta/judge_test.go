@@ -13,7 +13,7 @@ func TestJudge(t *testing.T) {
 	// mw is the judge with Kayenta's defaults spelt out, changed by f.
 	mw := func(f func(j *analysis.JudgeSpec)) analysis.JudgeSpec {
 		j := analysis.JudgeSpec{Type: analysis.JudgeMannWhitney, Direction: dirEither, EffectMeasure: measureMeanRatio,
-			NaNStrategy: nanRemove, Outliers: outliersKeep}
+			NaNStrategy: nanRemove, Outliers: outliersKeep, Kayenta: true, Confidence: 0.98}
 		if f != nil {
 			f(&j)
 		}
@@ -112,6 +112,9 @@ func TestJudge(t *testing.T) {
 			m := spec.Metrics[0]
 			if !reflect.DeepEqual(m.Judge, tc.want) {
 				t.Errorf("judge = %+v\nwant    %+v", m.Judge, tc.want)
+			}
+			if m.ClusterBy != analysis.ClusterNone {
+				t.Errorf("cluster_by = %q, want none: Kayenta pools every point", m.ClusterBy)
 			}
 			if m.Critical != tc.critical || m.MustHaveData != tc.mustHave || m.DryRun != tc.dryRun {
 				t.Errorf("critical, must_have_data, dry_run = %v, %v, %v; want %v, %v, %v",

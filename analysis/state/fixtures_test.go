@@ -66,7 +66,7 @@ func testVerdict(expID string, outcome judges.Outcome) analysis.Verdict {
 		ExperimentID: expID,
 		Experiment:   "checkout",
 		Verdict:      outcome,
-		Score:        0.1 + 0.2,
+		Score:        new(0.1 + 0.2),
 		Reason:       "nul\x00 <tag> & \"quote\" ü 🙂",
 		Window:       analysis.TimeRange{Start: t0.Add(-time.Hour), End: t0},
 		Metrics: []analysis.MetricResult{{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -27,8 +28,8 @@ type Source struct{ q Querier }
 func New(q Querier) *Source { return &Source{q: q} }
 
 // Fetch evaluates q (an instant query at q.End when q.Step is 0) and returns
-// every series. Histogram-valued results are an error: the query must reduce
-// them (histogram_quantile, histogram_avg...).
+// every series. Native histograms come back as Series.Histograms with each
+// populated bucket's bounds and count.
 func (s *Source) Fetch(ctx context.Context, q analysis.Query) ([]analysis.Series, error) {
 	if q.Instant() {
 		res, _, err := s.q.Instant(ctx, q.Expr, q.End)
@@ -47,7 +48,8 @@ func (s *Source) Fetch(ctx context.Context, q analysis.Query) ([]analysis.Series
 		out := make([]analysis.Series, 0, len(v))
 		for _, smp := range v {
 			if smp.H != nil {
-				return nil, histogramError(q.Expr)
+				out = append(out, analysis.Series{Labels: smp.Metric.Map(), Histograms: []analysis.HistogramPoint{histPoint(smp.T, smp.H)}})
+				continue
 			}
 			out = append(out, analysis.Series{Labels: smp.Metric.Map(), Points: []analysis.Point{{T: smp.T, V: smp.F}}})
 		}
@@ -59,14 +61,15 @@ func (s *Source) Fetch(ctx context.Context, q analysis.Query) ([]analysis.Series
 	}
 	out := make([]analysis.Series, 0, len(m))
 	for _, series := range m {
-		if len(series.Histograms) > 0 {
-			return nil, histogramError(q.Expr)
-		}
 		pts := make([]analysis.Point, len(series.Floats))
 		for i, p := range series.Floats {
 			pts[i] = analysis.Point{T: p.T, V: p.F}
 		}
-		out = append(out, analysis.Series{Labels: labelMap(series.Metric), Points: pts})
+		var hs []analysis.HistogramPoint
+		for _, p := range series.Histograms {
+			hs = append(hs, histPoint(p.T, p.H))
+		}
+		out = append(out, analysis.Series{Labels: labelMap(series.Metric), Points: pts, Histograms: hs})
 	}
 	return out, nil
 }
@@ -91,6 +94,17 @@ func queryError(expr string, err error) error {
 	return analysis.Permanent(err)
 }
 
-func histogramError(expr string) error {
-	return analysis.Permanent(fmt.Errorf("query %q returns native histograms: reduce them to numbers, e.g. with histogram_quantile, or ask for buckets with histogram_count and le", expr))
+// histPoint lists a native histogram's populated buckets (negative, zero,
+// positive; exponential or custom bounds) with their bounds.
+func histPoint(t int64, h *histogram.FloatHistogram) analysis.HistogramPoint {
+	p := analysis.HistogramPoint{T: t, Count: h.Count, Sum: h.Sum}
+	it := h.AllBucketIterator()
+	for it.Next() {
+		b := it.At()
+		if b.Count == 0 {
+			continue
+		}
+		p.Buckets = append(p.Buckets, analysis.HistogramBucket{Lower: b.Lower, Upper: b.Upper, Count: b.Count})
+	}
+	return p
 }

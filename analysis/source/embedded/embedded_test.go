@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"math"
 	"testing"
 	"time"
 
@@ -59,12 +59,44 @@ func TestConformance(t *testing.T) {
 	}})
 }
 
-func TestFetchRejectsHistograms(t *testing.T) {
-	src := New(rangerFunc(func(context.Context, string, time.Time, time.Time, time.Duration) (promql.Matrix, annotations.Annotations, error) {
-		return promql.Matrix{{Histograms: []promql.HPoint{{T: 1, H: &histogram.FloatHistogram{Count: 1}}}}}, nil, nil
-	}))
-	if _, err := src.Fetch(context.Background(), analysis.Query{Expr: "h", Step: time.Minute}); err == nil || !strings.Contains(err.Error(), "histogram_quantile") {
-		t.Errorf("histogram result: %v", err)
+// TestFetchReadsNativeHistograms stores native histograms in a real store
+// and reads their increase back with every populated bucket's bounds.
+func TestFetchReadsNativeHistograms(t *testing.T) {
+	st := storetest.Open(t)
+	ls := labels.FromStrings("__name__", "rpc_seconds", "pod", "a")
+	now := time.Now().Truncate(time.Minute)
+	app := st.Appender(context.Background())
+	for k := range 11 {
+		// Schema 0: bucket 1 is (1, 2], bucket 2 is (2, 4]; k·(2 + 1) observations.
+		h := &histogram.FloatHistogram{
+			Schema: 0, ZeroThreshold: 0.001, ZeroCount: float64(k), Count: float64(4 * k), Sum: float64(5 * k),
+			PositiveSpans:   []histogram.Span{{Offset: 1, Length: 2}},
+			PositiveBuckets: []float64{float64(2 * k), float64(k)},
+		}
+		if _, err := app.AppendHistogram(0, ls, now.Add(time.Duration(k-10)*time.Minute).UnixMilli(), nil, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := New(st).Fetch(context.Background(), analysis.Query{Expr: `increase(rpc_seconds[10m])`, End: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(got[0].Histograms) != 1 || got[0].Labels["pod"] != "a" {
+		t.Fatalf("got %+v, want one series with one histogram", got)
+	}
+	h := got[0].Histograms[0]
+	want := []analysis.HistogramBucket{{Lower: -0.001, Upper: 0.001, Count: 10}, {Lower: 1, Upper: 2, Count: 20}, {Lower: 2, Upper: 4, Count: 10}}
+	if h.Count != 40 || len(h.Buckets) != len(want) {
+		t.Fatalf("histogram %+v, want count 40 and buckets %+v", h, want)
+	}
+	for i, b := range want {
+		g := h.Buckets[i]
+		if g.Lower != b.Lower || g.Upper != b.Upper || math.Abs(g.Count-b.Count) > 1e-9 {
+			t.Errorf("bucket %d = %+v, want %+v", i, g, b)
+		}
 	}
 }
 

@@ -33,8 +33,9 @@ func New(spec analysis.SourceSpec, logger *slog.Logger) (*Source, error) {
 func (s *Source) Close() error { return s.c.Close() }
 
 // Fetch makes one attempt at q: a range query over [q.Start, q.End] every
-// q.Step, or an instant query at q.End when q.Step is 0. Malformed queries,
-// refused credentials and native-histogram results are permanent errors.
+// q.Step, or an instant query at q.End when q.Step is 0. Malformed queries
+// and refused credentials are permanent errors. Native histograms (the
+// API's histogram and histograms fields) come back as Series.Histograms.
 func (s *Source) Fetch(ctx context.Context, q analysis.Query) ([]analysis.Series, error) {
 	params := url.Values{"query": {q.Expr}}
 	path := "/api/v1/query_range"

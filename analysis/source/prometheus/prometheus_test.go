@@ -101,13 +101,22 @@ func TestAnswers(t *testing.T) {
 		body: `{"status":"success","data":{"resultType":"string","result":[1435781451.781,"text"]}}`,
 		says: []string{`result type "string"`},
 	}, {
-		name: "native histograms in a matrix", status: 200, permanent: true,
-		body: `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"rpc_seconds"},"histograms":[[1435781451,{"count":"2","sum":"0.3","buckets":[[0,"0.1","0.2","2"]]}]]}]}}`,
-		says: []string{"native histograms", "histogram_quantile", "rpc_seconds"},
+		name: "native histograms in a matrix", status: 200,
+		body: `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"rpc_seconds"},"histograms":[[1435781451,{"count":"5","sum":"0.7","buckets":[[3,"-0.001","0.001","1"],[0,"0.1","0.2","2"],[0,"0.2","0.4","2"]]}]]}]}}`,
+		want: []analysis.Series{{Labels: map[string]string{"__name__": "rpc_seconds"}, Points: []analysis.Point{}, Histograms: []analysis.HistogramPoint{{
+			T: 1435781451000, Count: 5, Sum: 0.7,
+			Buckets: []analysis.HistogramBucket{{Lower: -0.001, Upper: 0.001, Count: 1}, {Lower: 0.1, Upper: 0.2, Count: 2}, {Lower: 0.2, Upper: 0.4, Count: 2}},
+		}}}},
 	}, {
-		name: "native histogram in a vector", status: 200, permanent: true,
-		body: `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[1435781451,{"count":"2","sum":"0.3"}]}]}}`,
-		says: []string{"native histograms"},
+		name: "native histogram in a vector", status: 200,
+		body: `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pod":"a"},"histogram":[1435781451.5,{"count":"2","sum":"0.3","buckets":[[0,"0.1","0.2","2"]]}]}]}}`,
+		want: []analysis.Series{{Labels: map[string]string{"pod": "a"}, Histograms: []analysis.HistogramPoint{{
+			T: 1435781451500, Count: 2, Sum: 0.3, Buckets: []analysis.HistogramBucket{{Lower: 0.1, Upper: 0.2, Count: 2}},
+		}}}},
+	}, {
+		name: "native histogram with a malformed bucket", status: 200, permanent: true,
+		body: `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[1435781451,{"count":"2","sum":"0.3","buckets":[[0,"0.1","2"]]}]}]}}`,
+		says: []string{"[rule, lower, upper, count]"},
 	}, {
 		name: "bad_data", status: 400, contentType: "application/json", permanent: true,
 		body: `{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"}`,

@@ -121,16 +121,24 @@ func Diff(got, want []analysis.Series) string {
 	for i := range max(len(got), len(want)) {
 		var g, w string
 		if i < len(got) {
-			g = LabelString(got[i].Labels) + " " + pointString(got[i].Points)
+			g = LabelString(got[i].Labels) + " " + pointString(got[i].Points) + histString(got[i].Histograms)
 		}
 		if i < len(want) {
-			w = LabelString(want[i].Labels) + " " + pointString(want[i].Points)
+			w = LabelString(want[i].Labels) + " " + pointString(want[i].Points) + histString(want[i].Histograms)
 		}
 		if g != w {
 			fmt.Fprintf(&b, "series %d:\n  got  %s\n  want %s\n", i, g, w)
 		}
 	}
 	return b.String()
+}
+
+// histString writes native histogram points, "" for none.
+func histString(hs []analysis.HistogramPoint) string {
+	if len(hs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" histograms %+v", hs)
 }
 
 // pointString writes points as t=v pairs; NaN prints as NaN, so equal

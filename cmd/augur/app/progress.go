@@ -60,11 +60,11 @@ func newProgress(w io.Writer, spec analysis.Spec, bar bool) *progress {
 func (p *progress) interval(v analysis.Verdict, next time.Time) {
 	p.mu.Lock()
 	p.done, p.next = v.Interval, next
-	p.last = fmt.Sprintf("%s (%.1f)", v.Verdict, v.Score)
+	p.last = fmt.Sprintf("%s (%s)", v.Verdict, analysis.ScoreText(v.Score))
 	p.mu.Unlock()
 	if !p.bar {
-		fmt.Fprintf(p.w, "interval %d/%d [%s .. %s]: %s, score %.1f: %s\n", v.Interval, v.Intervals,
-			v.Window.Start.Format(time.RFC3339), v.Window.End.Format(time.RFC3339), v.Verdict, v.Score, oneLine(v.Reason))
+		fmt.Fprintf(p.w, "interval %d/%d [%s .. %s]: %s, score %s: %s\n", v.Interval, v.Intervals,
+			v.Window.Start.Format(time.RFC3339), v.Window.End.Format(time.RFC3339), v.Verdict, analysis.ScoreText(v.Score), oneLine(v.Reason))
 		return
 	}
 	p.draw()

@@ -30,7 +30,7 @@ func (l *lockedBuffer) String() string {
 
 func TestProgress(t *testing.T) {
 	spec := analysis.Spec{Name: "x", Timing: analysis.Timing{Lifetime: analysis.Duration(time.Hour), Interval: analysis.Duration(15 * time.Minute)}}
-	v := analysis.Verdict{Interval: 1, Intervals: 4, Verdict: judges.OutcomePass, Score: 100, Reason: "fine"}
+	v := analysis.Verdict{Interval: 1, Intervals: 4, Verdict: judges.OutcomePass, Score: new(100.0), Reason: "fine"}
 	t.Run("bar on a terminal", func(t *testing.T) {
 		var out lockedBuffer
 		p := newProgress(&out, spec, true)

@@ -24,6 +24,8 @@ func PrintVerdict(out io.Writer, v analysis.Verdict) {
 				}
 				shift += fmt.Sprintf(" (%s%s..%s)", conf, signed(*m.CILow), signed(*m.CIHigh))
 			}
+		} else if m.Cluster != nil {
+			shift = clusterEffect(*m.Cluster)
 		}
 		name := m.Name
 		if m.Variant != "" && m.Variant != "canary" && m.Variant != "target" {
@@ -46,7 +48,30 @@ func PrintVerdict(out io.Writer, v analysis.Verdict) {
 	if v.SRM != nil && v.SRM.Mismatch {
 		fmt.Fprintf(out, "\nsample ratio mismatch: observed %v, expected %v\n", v.SRM.Observed, v.SRM.Expected)
 	}
-	fmt.Fprintf(out, "\nverdict: %s (score %.1f): %s\n", strings.ToUpper(string(v.Verdict)), v.Score, v.Reason)
+	fmt.Fprintf(out, "\nverdict: %s (score %s): %s\n", strings.ToUpper(string(v.Verdict)), analysis.ScoreText(v.Score), v.Reason)
+}
+
+// clusterEffect writes the pod-level comparison with the smallest p-value:
+// "p99 ×1.25 (99.5% 1.12..1.4)" on the log scale, a difference otherwise.
+func clusterEffect(c analysis.ClusterInfo) string {
+	var best *analysis.ClusterTest
+	for i, t := range c.Tests {
+		if t.Estimate != nil && t.PValue != nil && (best == nil || *t.PValue < *best.PValue) {
+			best = &c.Tests[i]
+		}
+	}
+	if best == nil {
+		return "-"
+	}
+	f := signed
+	if c.Scale == "log" {
+		f = func(v float64) string { return fmt.Sprintf("×%.3g", v) }
+	}
+	s := best.Name + " " + f(*best.Estimate)
+	if best.CILow != nil && best.CIHigh != nil && best.Confidence != nil {
+		s += fmt.Sprintf(" (%.4g%% %s..%s)", 100**best.Confidence, f(*best.CILow), f(*best.CIHigh))
+	}
+	return s
 }
 
 func value(p *float64) string {

@@ -97,14 +97,20 @@ func (env *envelope) series() ([]analysis.Series, error) {
 		}
 		out := make([]analysis.Series, len(m))
 		for i, s := range m {
-			if present(s.Histograms) {
-				return nil, histogramError(s.Metric)
-			}
 			pts := make([]analysis.Point, len(s.Values))
 			for j, v := range s.Values {
 				pts[j] = analysis.Point(v)
 			}
 			out[i] = analysis.Series{Labels: labels(s.Metric), Points: pts}
+			if present(s.Histograms) {
+				var hs []histSample
+				if err := json.Unmarshal(s.Histograms, &hs); err != nil {
+					return nil, fmt.Errorf("matrix result: series %v: histograms: %w", s.Metric, err)
+				}
+				for _, h := range hs {
+					out[i].Histograms = append(out[i].Histograms, analysis.HistogramPoint(h))
+				}
+			}
 		}
 		return out, nil
 	case "vector":
@@ -119,7 +125,12 @@ func (env *envelope) series() ([]analysis.Series, error) {
 		out := make([]analysis.Series, len(v))
 		for i, s := range v {
 			if present(s.Histogram) {
-				return nil, histogramError(s.Metric)
+				var h histSample
+				if err := json.Unmarshal(s.Histogram, &h); err != nil {
+					return nil, fmt.Errorf("vector result: series %v: histogram: %w", s.Metric, err)
+				}
+				out[i] = analysis.Series{Labels: labels(s.Metric), Histograms: []analysis.HistogramPoint{analysis.HistogramPoint(h)}}
+				continue
 			}
 			if s.Value == nil {
 				return nil, fmt.Errorf("vector result: element %d has no value", i)
@@ -147,8 +158,62 @@ func labels(m map[string]string) map[string]string {
 	return m
 }
 
-func histogramError(metric map[string]string) error {
-	return fmt.Errorf("series %v holds native histograms: reduce them to numbers, e.g. with histogram_quantile, or ask for buckets with histogram_count and le", metric)
+// histSample is one [<unix seconds>, {"count", "sum", "buckets"}] native
+// histogram; a bucket is [<boundary rule>, "<lower>", "<upper>", "<count>"]
+// (the rule says which bounds are inclusive; buckets never overlap, so it
+// is not needed to order them).
+type histSample analysis.HistogramPoint
+
+func (h *histSample) UnmarshalJSON(b []byte) error {
+	var pair [2]json.RawMessage
+	if err := json.Unmarshal(b, &pair); err != nil || pair[0] == nil || pair[1] == nil {
+		return fmt.Errorf("histogram %s: want [<unix seconds>, {count, sum, buckets}]", text(b))
+	}
+	t, err := unixMillis(bytes.TrimSpace(pair[0]))
+	if err != nil {
+		return fmt.Errorf("histogram %s: time: %w", text(b), err)
+	}
+	var body struct {
+		Count   string              `json:"count"`
+		Sum     string              `json:"sum"`
+		Buckets [][]json.RawMessage `json:"buckets"`
+	}
+	if err := json.Unmarshal(pair[1], &body); err != nil {
+		return fmt.Errorf("histogram %s: %w", text(b), err)
+	}
+	out := analysis.HistogramPoint{T: t}
+	if out.Count, err = number(body.Count); err != nil {
+		return fmt.Errorf("histogram %s: count: %w", text(b), err)
+	}
+	if out.Sum, err = number(body.Sum); err != nil {
+		return fmt.Errorf("histogram %s: sum: %w", text(b), err)
+	}
+	for _, bk := range body.Buckets {
+		if len(bk) != 4 {
+			return fmt.Errorf("histogram %s: a bucket is [rule, lower, upper, count]", text(b))
+		}
+		var f [3]float64
+		for k := range 3 {
+			var s string
+			if err := json.Unmarshal(bk[k+1], &s); err != nil {
+				return fmt.Errorf("histogram %s: bucket bound or count must be a string", text(b))
+			}
+			if f[k], err = number(s); err != nil {
+				return fmt.Errorf("histogram %s: bucket: %w", text(b), err)
+			}
+		}
+		out.Buckets = append(out.Buckets, analysis.HistogramBucket{Lower: f[0], Upper: f[1], Count: f[2]})
+	}
+	*h = histSample(out)
+	return nil
+}
+
+// number reads a Prometheus float string ("" is 0).
+func number(s string) (float64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.ParseFloat(s, 64)
 }
 
 // sample is one [<unix seconds>, "<value>"] pair.
