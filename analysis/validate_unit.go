@@ -49,8 +49,8 @@ func (s Spec) validateUnit(add func(sub, format string, a ...any), m MetricSpec)
 	}
 	if mg := j.Margin; mg != nil {
 		switch {
-		case j.Type != JudgeMannWhitney && j.Type != JudgeProportion && j.Type != JudgeSequential:
-			add("judge.margin", "the %s judge has no margin (mannwhitney, proportion and sequential have)", j.Type)
+		case j.Type != JudgeMannWhitney && j.Type != JudgeProportion && j.Type != JudgeSequential && j.Type != JudgePatterns:
+			add("judge.margin", "the %s judge has no margin (mannwhitney, proportion, sequential and patterns have)", j.Type)
 		case j.Kayenta:
 			add("judge.margin", "an imported Kayenta judge keeps Kayenta's rule and takes no margin")
 		case mg.Absolute && j.Type != JudgeProportion:
