@@ -11,8 +11,9 @@ import (
 
 // proportion compares failure rates (query: failures, total_query: trials).
 // The request-level test (Fisher's exact test by default, the pooled z test
-// or Yates' χ²) and, when the series keep their pods, the delta method with
-// the pod as the unit (judges.ClusterRates) each run at the metric's level;
+// or Yates' χ²) and, when the series keep their pods, a quasi-binomial test
+// whose dispersion is measured between the pods of both cohorts
+// (judges.ClusterRatesQuasi) each run at the metric's level;
 // the metric fails only when both establish the worsening (the conjunction
 // of two valid tests is valid at the same level). With one pod per cohort,
 // or without a pod label, the request-level test decides alone and the
@@ -102,7 +103,7 @@ func (iv *interval) proportion(r MetricResult, m MetricSpec, refFail, treatFail,
 	default:
 		cd := judgeBounded(bounded{est: cluster.Estimate, lo: cluster.CILow, hi: cluster.CIHigh, limit: limit, margin: hasMargin}, j.Direction)
 		cp := pValue(*cluster, j.Direction)
-		reason += fmt.Sprintf("; %d vs %d %s, delta method: %s at %s (p = %s)", cluster.Canary, cluster.Baseline, plural(ch.label),
+		reason += fmt.Sprintf("; %d vs %d %s, quasi-binomial over pods: %s at %s (p = %s)", cluster.Canary, cluster.Baseline, plural(ch.label),
 			ppText(cluster.Estimate), confPct(cluster.Confidence)+" ["+ppText(cluster.CILow)+", "+ppText(cluster.CIHigh)+"]", sig3(cp))
 		d = marginRule(reqWorse && worse && cp <= alpha, hasMargin, reqD, cd)
 	}
@@ -165,7 +166,7 @@ func requestP(res judges.ProportionsResult, j JudgeSpec) float64 {
 	return res.PValueFisher
 }
 
-// clusterRates runs the delta method over pods when the series keep them;
+// clusterRates runs the quasi-binomial test over pods when the series keep them;
 // nil and the reason when it cannot.
 func (iv *interval) clusterRates(r *MetricResult, m MetricSpec, ch clusterChoice, treatFail, treatTotal, refFail, refTotal []Series, conf float64) (*judges.ClusterResult, string) {
 	if ch.missing {
@@ -182,11 +183,11 @@ func (iv *interval) clusterRates(r *MetricResult, m MetricSpec, ch clusterChoice
 	if len(cc) <= 1 && len(cb) <= 1 {
 		return nil, fmt.Sprintf("one %s per cohort: pod-to-pod variation cannot be estimated, so the request-level test decides alone", ch.label)
 	}
-	res, err := judges.ClusterRates(cc, cb, conf)
+	res, err := judges.ClusterRatesQuasi(cc, cb, conf)
 	if err != nil || res.Method == judges.ClusterNone || math.IsNaN(res.CILow) {
-		why := fmt.Sprintf("too few %s for the delta method (%d vs %d)", plural(ch.label), len(cc), len(cb))
+		why := fmt.Sprintf("too few %s for a test over pods (%d vs %d)", plural(ch.label), len(cc), len(cb))
 		if err != nil {
-			why = "delta method: " + err.Error()
+			why = "test over pods: " + err.Error()
 		} else if res.Note != "" {
 			why += " (" + res.Note + ")"
 		}

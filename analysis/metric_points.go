@@ -3,7 +3,6 @@ package analysis
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/augurhq/augur/judges"
@@ -236,15 +235,7 @@ func confText(conf, lo, hi float64, ratio bool) string {
 
 // confPct writes a confidence level with the decimals it needs to differ
 // from 100 %: 98%, 99.5%, 99.96%.
-func confPct(c float64) string {
-	d := 1
-	if m := 100 * (1 - c); m > 0 && m < 1 {
-		d = int(math.Ceil(-math.Log10(m)))
-	}
-	s := strconv.FormatFloat(100*c, 'f', d, 64)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	return s + "%"
-}
+func confPct(c float64) string { return judges.FormatConfidence(c) }
 
 func plural(label string) string {
 	if strings.HasSuffix(label, "s") {

@@ -445,7 +445,7 @@ func noDataReason(r MannWhitneyResult) string {
 // or a bound is infinite, e.g.
 // "+18.2% (98% CI +12.0%..+25.1%) vs baseline median 120".
 func shiftSummary(r MannWhitneyResult) string {
-	ci := fmtNum(r.Confidence*100) + "% CI"
+	ci := FormatConfidence(r.Confidence) + " CI"
 	base := r.BaselineMedian
 	allFinite := !math.IsInf(r.Estimate, 0) && !math.IsInf(r.CILow, 0) && !math.IsInf(r.CIHigh, 0)
 	if base != 0 && !math.IsInf(base, 0) && !math.IsNaN(base) && allFinite {
@@ -484,3 +484,17 @@ func ratioPct(ratio float64, down bool) string {
 
 // oneLine renders an error (possibly from errors.Join) on one line.
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// FormatConfidence writes a confidence level as a percentage with the
+// decimals it needs to differ from 100 %: 98%, 99.5%, 99.996%.
+func FormatConfidence(c float64) string {
+	d := 1
+	if m := 100 * (1 - c); m > 0 && m < 1 {
+		d = int(math.Ceil(-math.Log10(m)))
+	}
+	s := strconv.FormatFloat(100*c, 'f', d, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s + "%"
+}

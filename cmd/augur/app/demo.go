@@ -159,17 +159,21 @@ func DemoSpec(start, end time.Time, webhookURL string) analysis.Spec {
 		Timing: analysis.Timing{Start: &analysis.StartTime{At: &at}, Lifetime: analysis.Duration(end.Sub(start))},
 		Step:   analysis.Duration(time.Minute),
 		Metrics: []analysis.MetricSpec{
+			// Every query keeps the pod (service_instance_id on span
+			// series, instance on OTLP metrics): pods are the unit.
 			{Name: "latency_p50", Judge: mw("increase"),
-				Query: `histogram_quantile(0.5, sum by (le) (rate(augur_span_duration_seconds_bucket{` + spans + `}[2m])))`},
+				Query: `histogram_quantile(0.5, sum by (le, service_instance_id) (rate(augur_span_duration_seconds_bucket{` + spans + `}[2m])))`},
 			{Name: "latency_p99", Judge: mw("increase"),
-				Query: `histogram_quantile(0.99, sum by (le) (rate(augur_span_duration_seconds_bucket{` + spans + `}[2m])))`},
+				Query: `histogram_quantile(0.99, sum by (le, service_instance_id) (rate(augur_span_duration_seconds_bucket{` + spans + `}[2m])))`},
+			{Name: "latency_requests", Kind: analysis.KindHistogram, Judge: mw("increase"),
+				Query: `sum by (service_instance_id) (increase(augur_span_duration_seconds{` + spans + `}[${window}]))`},
 			{Name: "error_rate", Judge: analysis.JudgeSpec{Type: analysis.JudgeProportion}, Critical: true,
-				Query:      `sum(increase(augur_span_errors_total{` + spans + `}[${window}]))`,
-				TotalQuery: `sum(increase(augur_span_requests_total{` + spans + `}[${window}]))`},
+				Query:      `sum by (service_instance_id) (increase(augur_span_errors_total{` + spans + `}[${window}]))`,
+				TotalQuery: `sum by (service_instance_id) (increase(augur_span_requests_total{` + spans + `}[${window}]))`},
 			{Name: "http_p90_otlp", Judge: mw("increase"),
-				Query: `histogram_quantile(0.9, sum by (le) (rate(http_server_request_duration_seconds_bucket{service_name="checkout",${cohort}}[2m])))`},
+				Query: `histogram_quantile(0.9, sum by (le, instance) (rate(http_server_request_duration_seconds_bucket{service_name="checkout",${cohort}}[2m])))`},
 			{Name: "cpu_per_request", Judge: mw("increase"),
-				Query: `sum(rate(process_cpu_time_seconds_total{service_name="checkout",${cohort}}[2m])) / sum(rate(augur_span_requests_total{` + spans + `}[2m]))`},
+				Query: `sum by (instance) (rate(process_cpu_time_seconds_total{service_name="checkout",${cohort}}[2m])) / sum by (instance) (rate(http_server_request_duration_seconds_count{service_name="checkout",${cohort}}[2m]))`},
 			{Name: "memory_max", Judge: analysis.JudgeSpec{Type: analysis.JudgeThreshold, Aggregate: "max", Upper: &upper},
 				Query: `max(process_memory_usage_bytes{service_name="checkout",${cohort}})`},
 			// Its own 0.1 % of false fails over the run: a new signature

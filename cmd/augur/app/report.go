@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/augurhq/augur/analysis"
+	"github.com/augurhq/augur/judges"
 )
 
 // PrintVerdict writes the per-metric table and the verdict line.
@@ -20,7 +21,7 @@ func PrintVerdict(out io.Writer, v analysis.Verdict) {
 			if m.CILow != nil && m.CIHigh != nil {
 				conf := ""
 				if m.Confidence != nil {
-					conf = fmt.Sprintf("%g%% ", *m.Confidence*100)
+					conf = judges.FormatConfidence(*m.Confidence) + " "
 				}
 				shift += fmt.Sprintf(" (%s%s..%s)", conf, signed(*m.CILow), signed(*m.CIHigh))
 			}
@@ -69,7 +70,7 @@ func clusterEffect(c analysis.ClusterInfo) string {
 	}
 	s := best.Name + " " + f(*best.Estimate)
 	if best.CILow != nil && best.CIHigh != nil && best.Confidence != nil {
-		s += fmt.Sprintf(" (%.4g%% %s..%s)", 100**best.Confidence, f(*best.CILow), f(*best.CIHigh))
+		s += fmt.Sprintf(" (%s %s..%s)", judges.FormatConfidence(*best.Confidence), f(*best.CILow), f(*best.CIHigh))
 	}
 	return s
 }
