@@ -33,7 +33,7 @@ type reference struct {
 // the canary is significantly worse at two-sided α = 0.02, Bonferroni over
 // the three summaries.
 func references(r replicate, bounds []float64) reference {
-	var cp99, bp99, cerr, berr []float64     // points
+	var cp99, bp99, cerr, berr []float64       // points
 	var cmean, bmean, cq, bq, cr, br []float64 // one value per pod
 	for _, p := range r.pods {
 		hour := make([]int32, len(bounds)+1)

@@ -17,14 +17,14 @@ const (
 
 // summary counts a class's outcomes.
 type summary struct {
-	c                                               class
-	n                                               int
-	fails, inconclusive, passes, marginal, errors   int
-	missing                                         int // no final verdict
-	kayenta, perPod                                 int
-	timeToFail                                      []float64 // minutes after the data's start, failed runs
-	metricFails                                     map[string]int
-	elapsed                                         time.Duration
+	c                                             class
+	n                                             int
+	fails, inconclusive, passes, marginal, errors int
+	missing                                       int // no final verdict
+	kayenta, perPod                               int
+	timeToFail                                    []float64 // minutes after the data's start, failed runs
+	metricFails                                   map[string]int
+	elapsed                                       time.Duration
 }
 
 func summarise(res classResult) summary {
