@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,6 +37,7 @@ func main() {
 	spec := flag.String("spec", "canary.yaml", "spec template: a file, or the name of a built-in under specs/")
 	timeout := flag.Duration("timeout", 30*time.Minute, "longest wait for one batch's verdicts")
 	markdown := flag.Bool("markdown", false, "print a Markdown table")
+	tmpDir := flag.String("tmp", defaultTmp(), "where the servers' data directories go (tmpfs by default: the state store's fsyncs would dominate otherwise)")
 	strict := flag.Bool("strict", false, "exit 1 when a class misses its target")
 	flag.Parse()
 
@@ -60,7 +62,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "calibrate: -augur-bin:", err)
 		os.Exit(2)
 	}
-	dir, err := os.MkdirTemp("", "augur-calibrate-")
+	dir, err := os.MkdirTemp(*tmpDir, "augur-calibrate-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "calibrate:", err)
 		os.Exit(2)
@@ -70,7 +72,7 @@ func main() {
 	defer cancel()
 
 	r := &runner{
-		backend: processBackend{bin: path, dir: dir}, tmpl: tmpl, bounds: collector.DefaultDurationBuckets(),
+		backend: processBackend{bin: path, dir: dir, cpu: new(atomic.Int64)}, tmpl: tmpl, bounds: collector.DefaultDurationBuckets(),
 		reps: *reps, batch: *batch, senders: *senders, seriesPerWrite: 2000, seed: *seed,
 		timeout: *timeout, endLag: 3 * time.Minute, progress: os.Stderr, now: time.Now,
 	}
@@ -107,4 +109,17 @@ func main() {
 	case *strict && missed > 0:
 		os.Exit(1)
 	}
+}
+
+// defaultTmp is /dev/shm when it is a writable directory, else the
+// system's temporary directory.
+func defaultTmp() string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if f, err := os.CreateTemp("/dev/shm", "augur-calibrate-probe-"); err == nil {
+			f.Close()
+			os.Remove(f.Name())
+			return "/dev/shm"
+		}
+	}
+	return os.TempDir()
 }

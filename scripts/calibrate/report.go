@@ -24,11 +24,11 @@ type summary struct {
 	kayenta, perPod                               int
 	timeToFail                                    []float64 // minutes after the data's start, failed runs
 	metricFails                                   map[string]int
-	elapsed                                       time.Duration
+	elapsed, serverCPU                            time.Duration
 }
 
 func summarise(res classResult) summary {
-	s := summary{c: res.c, n: len(res.reps), metricFails: map[string]int{}, elapsed: res.elapsed}
+	s := summary{c: res.c, n: len(res.reps), metricFails: map[string]int{}, elapsed: res.elapsed, serverCPU: res.serverCPU}
 	for _, r := range res.reps {
 		if r.ref.kayenta {
 			s.kayenta++
@@ -136,8 +136,17 @@ func (s summary) row() []string {
 		s.c.name, kind, fmt.Sprint(s.n), pctCI(s.fails, s.n), pct(s.inconclusive, s.n), pct(s.passes, s.n),
 		fmt.Sprintf("%d/%d/%d", s.marginal, s.errors, s.missing),
 		pctCI(s.kayenta, s.n), pctCI(s.perPod, s.n), ttf, s.failingMetrics(), met + " (" + what + ")",
-		s.elapsed.Round(time.Second).String(),
+		s.time(),
 	}
+}
+
+// time is the class's wall time, and its servers' CPU time when known.
+func (s summary) time() string {
+	t := s.elapsed.Round(time.Second).String()
+	if s.serverCPU > 0 {
+		t += " (server CPU " + s.serverCPU.Round(time.Second).String() + ")"
+	}
+	return t
 }
 
 // failingMetrics lists the metrics classified high or low in failed runs,

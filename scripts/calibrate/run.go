@@ -18,6 +18,9 @@ type backend interface {
 	start(ctx context.Context) (base string, stop func(), err error)
 }
 
+// cpuMeter is a backend that knows the CPU time its servers used.
+type cpuMeter interface{ serverCPU() time.Duration }
+
 // runner measures classes against servers its backend starts.
 type runner struct {
 	backend backend
@@ -50,12 +53,19 @@ type classResult struct {
 	c       class
 	reps    []repResult
 	elapsed time.Duration
+	// serverCPU is the CPU time of the class's servers (0: unknown).
+	serverCPU time.Duration
 }
 
 // runClass measures one class, batch by batch.
 func (r *runner) runClass(ctx context.Context, c class) (classResult, error) {
 	began := time.Now()
 	res := classResult{c: c}
+	meter, metered := r.backend.(cpuMeter)
+	var cpu0 time.Duration
+	if metered {
+		cpu0 = meter.serverCPU()
+	}
 	for from := 0; from < r.reps; from += r.batch {
 		to := min(from+r.batch, r.reps)
 		got, err := r.runBatch(ctx, c, from, to)
@@ -66,6 +76,9 @@ func (r *runner) runClass(ctx context.Context, c class) (classResult, error) {
 		r.logf("%s: %d of %d replicates judged (%s)\n", c.name, len(res.reps), r.reps, time.Since(began).Round(time.Second))
 	}
 	res.elapsed = time.Since(began)
+	if metered {
+		res.serverCPU = meter.serverCPU() - cpu0
+	}
 	return res, nil
 }
 
@@ -88,10 +101,12 @@ func (r *runner) runBatch(ctx context.Context, c class, from, to int) ([]repResu
 	start := end.Add(-hourMinutes * time.Minute)
 
 	results := make([]repResult, to-from)
+	began := time.Now()
 	if err := r.ingest(ctx, writer{base: base, client: client}, c, from, to, start, results); err != nil {
 		return nil, err
 	}
 
+	ingested := time.Now()
 	a := api{base: base, client: client}
 	ids := make([]string, len(results))
 	for i := range results {
@@ -120,6 +135,8 @@ func (r *runner) runBatch(ctx context.Context, c class, from, to int) ([]repResu
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	r.logf("%s: replicates %d–%d: generated and written in %s, judged in %s\n", c.name, from, to-1,
+		ingested.Sub(began).Round(100*time.Millisecond), time.Since(ingested).Round(100*time.Millisecond))
 	return results, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -18,7 +19,11 @@ import (
 type processBackend struct {
 	bin string
 	dir string
+	cpu *atomic.Int64 // the stopped servers' CPU time (user + system), ns
 }
+
+// serverCPU is the CPU time the stopped servers used.
+func (b processBackend) serverCPU() time.Duration { return time.Duration(b.cpu.Load()) }
 
 func (b processBackend) start(ctx context.Context) (string, func(), error) {
 	addr, err := freeLoopback()
@@ -56,6 +61,9 @@ func (b processBackend) start(ctx context.Context) (string, func(), error) {
 		case <-time.After(20 * time.Second):
 			_ = cmd.Process.Kill()
 			<-done
+		}
+		if st := cmd.ProcessState; st != nil {
+			b.cpu.Add(int64(st.UserTime() + st.SystemTime()))
 		}
 		cleanup()
 	}

@@ -27,21 +27,19 @@ func wilson(k, n int) (lo, hi float64) {
 // hodgesLehmann is the Hodges–Lehmann shift x − y (the median of all
 // pairwise differences) and its two-sided normal-approximation interval at
 // level conf, as order statistics of the differences with the continuity
-// correction and the ties of each sample (Kayenta's MannWhitney).
+// correction and the ties of each sample (Kayenta's MannWhitney). The nm
+// differences are never materialised: each order statistic is found by
+// bisection over the float64 order with a staircase count.
 func hodgesLehmann(x, y []float64, conf float64) (est, lo, hi float64) {
+	x, y = slices.Clone(x), slices.Clone(y)
+	slices.Sort(x)
+	slices.Sort(y)
 	n, m := len(x), len(y)
-	d := make([]float64, 0, n*m)
-	for _, a := range x {
-		for _, b := range y {
-			d = append(d, a-b)
-		}
-	}
-	slices.Sort(d)
-	nn := len(d)
+	nn := n * m
 	if nn%2 == 1 {
-		est = d[nn/2]
+		est = kthDiff(x, y, nn/2+1)
 	} else {
-		est = (d[nn/2-1] + d[nn/2]) / 2
+		est = (kthDiff(x, y, nn/2) + kthDiff(x, y, nn/2+1)) / 2
 	}
 	ties := tieTerm(x) + tieTerm(y)
 	nf, mf := float64(n), float64(m)
@@ -51,13 +49,54 @@ func hodgesLehmann(x, y []float64, conf float64) (est, lo, hi float64) {
 	ku := int(math.Floor(float64(nn)/2+c+0.5)) + 1
 	kl = min(max(kl, 1), nn)
 	ku = min(max(ku, 1), nn)
-	return est, d[kl-1], d[ku-1]
+	return est, kthDiff(x, y, kl), kthDiff(x, y, ku)
 }
 
-// tieTerm is Σ(t³ − t) over the tie groups of v.
-func tieTerm(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
+// kthDiff is the k-th smallest (1-based) of the differences x_i − y_j of
+// sorted x and y: the smallest float64 t with #{x_i − y_j ≤ t} ≥ k.
+func kthDiff(x, y []float64, k int) float64 {
+	lo, hi := orderKey(x[0]-y[len(y)-1]), orderKey(x[len(x)-1]-y[0])
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if countAtMost(x, y, fromOrderKey(mid)) >= k {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return fromOrderKey(lo)
+}
+
+// countAtMost is #{x_i − y_j ≤ t} for sorted x and y, in O(n + m).
+func countAtMost(x, y []float64, t float64) int {
+	count, j := 0, 0
+	for _, xi := range x {
+		for j < len(y) && xi-y[j] > t {
+			j++
+		}
+		count += len(y) - j
+	}
+	return count
+}
+
+// orderKey maps a float64 (not NaN) to a uint64 of the same order.
+func orderKey(f float64) uint64 {
+	b := math.Float64bits(f)
+	if b>>63 == 1 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
+func fromOrderKey(k uint64) float64 {
+	if k>>63 == 1 {
+		return math.Float64frombits(k &^ (1 << 63))
+	}
+	return math.Float64frombits(^k)
+}
+
+// tieTerm is Σ(t³ − t) over the tie groups of sorted s.
+func tieTerm(s []float64) float64 {
 	sum := 0.0
 	for i := 0; i < len(s); {
 		j := i
