@@ -27,7 +27,10 @@ import (
 	"github.com/augurhq/augur/collector"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run measures the classes the flags name and returns the exit code.
+func run() int {
 	bin := flag.String("augur-bin", "bin/augur", "the augur binary to measure")
 	reps := flag.Int("reps", 500, "replicates per class")
 	list := flag.String("classes", "", "comma-separated classes to run (default all)")
@@ -47,12 +50,12 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "calibrate:", err)
-		os.Exit(2)
+		return 2
 	}
 	tmpl, err := loadTemplate(*spec)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "calibrate: -spec:", err)
-		os.Exit(2)
+		return 2
 	}
 	path, err := absBin(*bin)
 	if err == nil {
@@ -60,12 +63,12 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "calibrate: -augur-bin:", err)
-		os.Exit(2)
+		return 2
 	}
 	dir, err := os.MkdirTemp(*tmpDir, "augur-calibrate-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "calibrate:", err)
-		os.Exit(2)
+		return 2
 	}
 	defer os.RemoveAll(dir)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -77,13 +80,14 @@ func main() {
 		timeout: *timeout, endLag: 3 * time.Minute, progress: os.Stderr, now: time.Now,
 	}
 	fmt.Printf("augur calibration: %s, %d replicates per class, seed %d, spec %s\n\n", path, *reps, *seed, *spec)
-	var rows [][]string
+	out := table{w: os.Stdout, markdown: *markdown}
+	out.header()
 	missed, incomplete := 0, 0
 	for _, c := range cs {
 		res, err := r.runClass(ctx, c)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "calibrate:", err)
-			os.Exit(1)
+			return 1
 		}
 		s := summarise(res)
 		if _, ok := s.target(); !ok {
@@ -98,17 +102,17 @@ func main() {
 				}
 			}
 		}
-		rows = append(rows, s.row())
+		out.row(s.row())
 	}
-	printTable(os.Stdout, rows, *markdown)
 	fmt.Printf("\n%d of %d classes miss their target\n", missed, len(cs))
 	switch {
 	case incomplete > 0:
 		fmt.Printf("%d class(es) have replicates without a final verdict\n", incomplete)
-		os.Exit(1)
+		return 1
 	case *strict && missed > 0:
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // defaultTmp is /dev/shm when it is a writable directory, else the

@@ -172,37 +172,39 @@ var header = []string{
 	"Kayenta method fails", "per-pod reference fails", "median time to fail", "metrics failing", "target", "time",
 }
 
-// printTable writes the rows as a Markdown table or aligned text.
-func printTable(w io.Writer, rows [][]string, markdown bool) {
-	if markdown {
-		fmt.Fprintln(w, "| "+strings.Join(header, " | ")+" |")
-		fmt.Fprintln(w, "|"+strings.Repeat("---|", len(header)))
-		for _, r := range rows {
-			fmt.Fprintln(w, "| "+strings.Join(r, " | ")+" |")
-		}
+// table prints rows as they come: Markdown, or text in fixed columns.
+type table struct {
+	w        io.Writer
+	markdown bool
+}
+
+// textWidths are the text columns' widths (the last is free).
+var textWidths = []int{24, 10, 5, 22, 12, 8, 19, 22, 23, 19, 40, 40, 0}
+
+func (t table) header() {
+	if t.markdown {
+		fmt.Fprintln(t.w, "| "+strings.Join(header, " | ")+" |")
+		fmt.Fprintln(t.w, "|"+strings.Repeat("---|", len(header)))
 		return
 	}
-	width := make([]int, len(header))
-	for i, h := range header {
-		width[i] = len([]rune(h))
+	t.line(header)
+}
+
+func (t table) row(cells []string) {
+	if t.markdown {
+		fmt.Fprintln(t.w, "| "+strings.Join(cells, " | ")+" |")
+		return
 	}
-	for _, r := range rows {
-		for i, c := range r {
-			width[i] = max(width[i], len([]rune(c)))
+	t.line(cells)
+}
+
+func (t table) line(cells []string) {
+	var b strings.Builder
+	for i, c := range cells {
+		b.WriteString(c)
+		if pad := textWidths[i] - len([]rune(c)); i < len(cells)-1 {
+			b.WriteString(strings.Repeat(" ", max(pad, 0)+2))
 		}
 	}
-	line := func(cells []string) {
-		var b strings.Builder
-		for i, c := range cells {
-			b.WriteString(c)
-			if i < len(cells)-1 {
-				b.WriteString(strings.Repeat(" ", width[i]-len([]rune(c))+2))
-			}
-		}
-		fmt.Fprintln(w, b.String())
-	}
-	line(header)
-	for _, r := range rows {
-		line(r)
-	}
+	fmt.Fprintln(t.w, b.String())
 }

@@ -64,8 +64,10 @@ func TestSummaryTargets(t *testing.T) {
 func TestPrintTable(t *testing.T) {
 	s := summarise(results(classes()[0], "pass", "fail"))
 	var md, text bytes.Buffer
-	printTable(&md, [][]string{s.row()}, true)
-	printTable(&text, [][]string{s.row()}, false)
+	for _, tb := range []table{{&md, true}, {&text, false}} {
+		tb.header()
+		tb.row(s.row())
+	}
 	lines := strings.Split(strings.TrimSpace(md.String()), "\n")
 	if len(lines) != 3 || strings.Count(lines[0], "|") != len(header)+1 || strings.Count(lines[2], "|") != len(header)+1 {
 		t.Errorf("Markdown table:\n%s", md.String())
