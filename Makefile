@@ -7,7 +7,7 @@ LDFLAGS     := -X github.com/augurhq/augur/cmd/augur/app.Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all build demo demo-healthy test test-race lint fmt vet staticcheck bench bench-scheduler bench-scipy refdata deps abuse fuzz clean
+.PHONY: all build demo demo-healthy test test-race lint fmt vet staticcheck bench bench-scheduler bench-scipy refdata deps abuse calibrate fuzz clean
 
 all: build
 
@@ -73,6 +73,12 @@ bench-scipy:
 # prints whether a well-behaved sender kept working (docs/hardening.md).
 abuse:
 	scripts/abuse.sh
+
+# Generates healthy and regressed canaries, judges them through a real
+# server and prints false-fail and detection rates per class
+# (docs/calibration.md). REPS (default 500), CLASSES, AUGUR_BIN, MARKDOWN.
+calibrate:
+	REPS="$(REPS)" CLASSES="$(CLASSES)" scripts/calibrate.sh
 
 # Runs every fuzz target (or those matching FUZZ, a regexp) for FUZZTIME
 # each; what they find lands in testdata/fuzz and runs in `make test`.

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/augurhq/augur/cmd/augur/app"
+	"github.com/augurhq/augur/collector"
+)
+
+// inProcess starts augur's server in this process, with the default
+// configuration, on a loopback port and an empty data directory.
+type inProcess struct{ t *testing.T }
+
+func (b inProcess) start(ctx context.Context) (string, func(), error) {
+	cfg := app.DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.OTLPGRPC.Listen, cfg.Jaeger.Listen = "", ""
+	cfg.Store.Dir = b.t.TempDir()
+	srv, err := app.NewServer(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return "", nil, err
+	}
+	srv.Start()
+	return srv.URL(), func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}, nil
+}
+
+func testRunner(t *testing.T, reps int) *runner {
+	t.Helper()
+	tmpl, err := loadTemplate("canary.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &runner{
+		backend: inProcess{t}, tmpl: tmpl, bounds: collector.DefaultDurationBuckets(),
+		reps: reps, batch: reps, senders: 2, seriesPerWrite: 2000, seed: 7,
+		timeout: time.Minute, endLag: 3 * time.Minute, now: time.Now,
+	}
+}
+
+func mustClass(t *testing.T, name string) class {
+	t.Helper()
+	cs, err := selectClasses(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs[0]
+}
+
+// TestSmoke runs a few replicates of an A/A class and of the clearest
+// regression through the real ingest path and experiments API: every
+// replicate gets a final verdict, the counts add up, and the +10 %
+// latency shift is detected by augur and by both references in most
+// replicates.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and judges replicates")
+	}
+	const reps = 4
+	r := testRunner(t, reps)
+	for _, name := range []string{"independent", "latency-10"} {
+		t.Run(name, func(t *testing.T) {
+			res, err := r.runClass(context.Background(), mustClass(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := summarise(res)
+			if s.n != reps || s.missing != 0 {
+				t.Fatalf("%d replicates, %d without a final verdict; want %d, 0", s.n, s.missing, reps)
+			}
+			for _, rr := range res.reps {
+				if rr.err != nil {
+					t.Fatalf("replicate %d: %v", rr.rep, rr.err)
+				}
+				if len(rr.out.classes) != 3 {
+					t.Errorf("replicate %d: metrics %v, want latency_p99, latency_buckets and errors", rr.rep, rr.out.classes)
+				}
+			}
+			if sum := s.fails + s.inconclusive + s.passes + s.marginal + s.errors + s.missing; sum != s.n {
+				t.Errorf("outcomes add up to %d of %d replicates", sum, s.n)
+			}
+			if len(s.timeToFail) != s.fails {
+				t.Errorf("%d times to fail for %d failed runs", len(s.timeToFail), s.fails)
+			}
+			for _, ttf := range s.timeToFail {
+				if ttf < 5 || ttf > 60 {
+					t.Errorf("time to fail %v min outside the hour's looks", ttf)
+				}
+			}
+			if name == "latency-10" {
+				if s.fails < reps-1 || s.perPod < reps-1 {
+					t.Errorf("+10 %% latency detected by augur in %d and by the per-pod reference in %d of %d replicates; want most", s.fails, s.perPod, reps)
+				}
+			}
+		})
+	}
+}
+
+// TestIngestAddsUp checks the generated series as the server stores them:
+// per cohort, the last value of each counter is the replicate's total.
+func TestIngestAddsUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	r := testRunner(t, 2)
+	c := mustClass(t, "error-spread")
+	base, stop, err := r.backend.start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	end := time.Now().UTC().Truncate(time.Minute).Add(-3 * time.Minute)
+	start := end.Add(-time.Hour)
+	results := make([]repResult, 2)
+	if err := r.ingest(context.Background(), writer{base: base, client: http.DefaultClient}, c, 0, 2, start, results); err != nil {
+		t.Fatal(err)
+	}
+	g := generator{c: c, bounds: r.bounds, seed: r.seed}
+	for rep := 0; rep < 2; rep++ {
+		want := map[string]float64{}
+		rp := g.generate(rep)
+		for _, p := range rp.pods {
+			v := "v1"
+			if p.canary {
+				v = "v2"
+			}
+			for t := 0; t < p.minutes; t++ {
+				want[v+" requests"] += float64(p.requests[t])
+				want[v+" errors"] += float64(p.errors[t])
+			}
+		}
+		for _, q := range []struct{ key, expr string }{
+			{"requests", `sum by (service_version) (augur_span_requests_total{rep="` + strconv.Itoa(rep) + `"})`},
+			{"requests", `sum by (service_version) (augur_span_duration_seconds_bucket{le="+Inf",rep="` + strconv.Itoa(rep) + `"})`},
+			{"requests", `sum by (service_version) (augur_span_duration_seconds_count{rep="` + strconv.Itoa(rep) + `"})`},
+			{"errors", `sum by (service_version) (augur_span_errors_total{rep="` + strconv.Itoa(rep) + `"})`},
+		} {
+			got := instant(t, base, q.expr, end)
+			for _, v := range []string{"v1", "v2"} {
+				if got[v] != want[v+" "+q.key] || got[v] == 0 {
+					t.Errorf("rep %d %s: %s = %v, want %v", rep, v, q.expr, got[v], want[v+" "+q.key])
+				}
+			}
+		}
+	}
+}
+
+// instant evaluates expr at ts and returns the value per service_version.
+func instant(t *testing.T, base, expr string, ts time.Time) map[string]float64 {
+	t.Helper()
+	q := url.Values{"query": {expr}, "time": {strconv.FormatInt(ts.Unix(), 10)}}
+	resp, err := http.Get(base + "/api/v1/query?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out struct {
+		Data struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s: %v: %s", expr, err, b)
+	}
+	got := map[string]float64{}
+	for _, r := range out.Data.Result {
+		s, _ := r.Value[1].(string)
+		got[r.Metric["service_version"]], _ = strconv.ParseFloat(s, 64)
+	}
+	return got
+}
