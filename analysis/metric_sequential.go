@@ -96,6 +96,9 @@ func (iv *interval) sequentialWindows(variant string, m MetricSpec) (tw, rw Time
 // the harmful way, Pass otherwise (better, or no difference so far).
 func (iv *interval) sequential(r MetricResult, m MetricSpec, variant string, tw TimeRange, canary, baseline []float64) MetricResult {
 	j := m.Judge
+	if j.Alpha == 0 { // the metric's share of the run's false-fail budget
+		j.Alpha = iv.spec.sequentialAlpha(m)
+	}
 	track := iv.state.track(variant, m)
 	cfg := judges.SequentialConfig{Tau2: j.Tau2}
 	var seq *judges.Sequential
@@ -130,7 +133,7 @@ func (iv *interval) sequential(r MetricResult, m MetricSpec, variant string, tw 
 		return r
 	}
 	harmful := (j.Direction == judges.Increase && est > 0) || (j.Direction == judges.Decrease && est < 0) || j.Direction == judges.Either
-	head := fmt.Sprintf("mean difference %.4g, always-valid %.0f%% CI [%.4g, %.4g], p = %.3g", est, 100*(1-j.Alpha), lo, hi, p)
+	head := fmt.Sprintf("mean difference %.4g, always-valid %s CI [%.4g, %.4g], p = %.3g (α %.3g)", est, judges.FormatConfidence(1-j.Alpha), lo, hi, p, j.Alpha)
 	switch {
 	case seq.Stop(j.Alpha) && harmful:
 		track.Decided = DecidedWorse

@@ -222,10 +222,9 @@ type JudgeSpec struct {
 	// proportion: fisher (default), z or yates.
 	Test string `yaml:"test,omitempty" json:"test,omitempty"`
 	// sequential on points and samples (the mSPRT): the always-valid level
-	// α (default 0.05) and the mixing variance τ² (default (0.1·σ̄)², σ̄²
-	// the cohorts' mean variance). On counts (the count e-process) and
-	// histograms (quantile confidence sequences) the level is the metric's
-	// share of the run's confidence, at every look.
+	// α (unset: the metric's share of the run's false-fail budget, as every
+	// other sequential judge uses at every look) and the mixing variance τ²
+	// (default (0.1·σ̄)², σ̄² the cohorts' mean variance).
 	Alpha float64 `yaml:"alpha,omitempty" json:"alpha,omitempty"`
 	Tau2  float64 `yaml:"tau2,omitempty" json:"tau2,omitempty"`
 
@@ -339,9 +338,6 @@ func (m *MetricSpec) setDefaults() {
 	}
 	if j.Type == JudgeProportion && j.Test == "" {
 		j.Test = "fisher"
-	}
-	if j.Type == JudgeSequential && j.Alpha == 0 {
-		j.Alpha = 0.05
 	}
 	if j.Type == JudgeSequential && m.Kind == KindHistogram && j.Margin == nil {
 		j.Margin = &Margin{Value: DefaultSequentialQuantileMargin}

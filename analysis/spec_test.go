@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +84,7 @@ metrics:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Correction != judges.AdjustBH || s.SRM.PValue != 0.001 || s.Metrics[0].Judge.Alpha != 0.05 {
+	if s.Correction != judges.AdjustBH || s.SRM.PValue != 0.001 || s.Metrics[0].Judge.Alpha != 0 || math.Abs(s.MetricAlpha(s.Metrics[0])-0.005) > 1e-12 {
 		t.Errorf("abn defaults: correction %s srm %+v alpha %g", s.Correction, s.SRM, s.Metrics[0].Judge.Alpha)
 	}
 	if s.Timing.Start.Relative != -time.Hour {

@@ -116,7 +116,7 @@ func (s Spec) validateMetric(v *validator, field string, m MetricSpec, names map
 		kindOK(KindPoints, KindSamples, KindCounts, KindHistogram)
 		validateDirection(add, j.Direction)
 		s.validateSequential(add, m)
-		if !(j.Alpha > 0 && j.Alpha < 1) {
+		if j.Alpha != 0 && !(j.Alpha > 0 && j.Alpha < 1) {
 			add("judge.alpha", "must be within (0, 1), got %g", j.Alpha)
 		}
 		if j.Tau2 < 0 {
