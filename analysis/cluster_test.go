@@ -257,8 +257,11 @@ func TestKayentaJudgeKeepsKayentaRule(t *testing.T) {
 }
 
 // TestLevelsSpendTheBudget: at interval k of K a metric's cluster tests
-// run at its LookAlpha share (split between the cohort test and the worst
-// pod), and the shares over the run add up to its MetricAlpha.
+// run at the group-sequential level of half its MetricAlpha each (the
+// cohort test and the worst pod); the first look spends exactly its share
+// of the power function, and the levels over the run add up to more than
+// the share, since the growing windows' looks overlap (judges'
+// TestGroupSequentialSpendsAlpha checks what they spend together).
 func TestLevelsSpendTheBudget(t *testing.T) {
 	spec, err := ParseSpec(strings.NewReader(`
 apiVersion: augur/v1
@@ -281,14 +284,21 @@ metrics:
 	for i := range 3 {
 		v := EvaluateInterval(context.Background(), spec, sch, i, &RunState{}, sourcesOf(src))
 		got := v.Metrics[0].Cluster.Tests[0].Alpha
-		want := spec.LookAlpha(spec.Metrics[0], i+1, 3) / 2
+		want := spec.LookLevel(spec.Metrics[0], i+1, 3, 2)
 		if math.Abs(got-want) > 1e-15 {
 			t.Errorf("interval %d: α %v, want %v", i+1, got, want)
 		}
 		sum += got
 	}
-	if want := spec.MetricAlpha(spec.Metrics[0]) / 2; math.Abs(sum-want) > 1e-15 || math.Abs(want-0.01/2/2) > 1e-15 {
-		t.Errorf("spent %v over the run, want %v (0.01 over 2 metrics, half for the cohort test)", sum, want)
+	share := spec.MetricAlpha(spec.Metrics[0]) / 2
+	if math.Abs(share-0.01/2/2) > 1e-15 {
+		t.Errorf("share %v, want 0.0025 (0.01 over 2 metrics, half for the cohort test)", share)
+	}
+	if first := spec.LookLevel(spec.Metrics[0], 1, 3, 2); math.Abs(first-share/27) > 1e-9*share {
+		t.Errorf("first look at %v, want %v", first, share/27)
+	}
+	if !(sum > share && sum < 3*share) {
+		t.Errorf("levels over the run add up to %v for a share of %v", sum, share)
 	}
 }
 

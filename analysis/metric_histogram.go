@@ -103,7 +103,7 @@ func (iv *interval) quantileJudge(r *MetricResult, m MetricSpec, cc, cb []quanti
 	if worst {
 		tests++
 	}
-	a := alpha / tests
+	a := iv.testLevel(m, alpha, tests)
 	out := judges.MetricResult{Classification: judges.Pass}
 	var parts []string
 	minP := 1.0

@@ -22,6 +22,19 @@ func (iv *interval) alpha(m MetricSpec) float64 {
 	return iv.spec.LookAlpha(m, iv.look, iv.looks)
 }
 
+// testLevel is the level of one of tests tests sharing the metric's
+// budget (alpha, the whole metric's level at this look): each test gets its
+// own share of the budget and its own levels over the looks.
+func (iv *interval) testLevel(m MetricSpec, alpha, tests float64) float64 {
+	if m.Judge.Kayenta || tests <= 1 {
+		return alpha / max(tests, 1)
+	}
+	if m.DryRun {
+		m.DryRun = false
+	}
+	return iv.spec.LookLevel(m, iv.look, iv.looks, int(tests))
+}
+
 // noBudget is the result of a metric without a share of the run's
 // false-fail budget (validation refuses such specs; this is the guard).
 func noBudget() judges.MetricResult {
@@ -89,7 +102,7 @@ func (iv *interval) clusterJudge(r *MetricResult, m MetricSpec, name string, cc,
 	if worst {
 		tests++
 	}
-	a := alpha / tests
+	a := iv.testLevel(m, alpha, tests)
 	res, verdict, err := iv.clusterTest(m, name, cc, cb, scale, a, n, unit)
 	if err != nil {
 		return judges.MetricResult{Classification: judges.Error, Reason: err.Error()}
