@@ -36,23 +36,9 @@ const ClusterQuasi ClusterMethod = "quasi-binomial"
 // It needs K ≥ 3 clusters (one cohort may have a single one); otherwise, or
 // with no events at all, Method is none with NaN statistics and a Note.
 func ClusterRatesQuasi(canary, baseline []ClusterCount, confidence float64) (ClusterResult, error) {
-	if confidence == 0 {
-		confidence = DefaultConfidence
-	}
-	r := newClusterResult(confidence)
-	if !(confidence > 0 && confidence < 1) {
-		return r, fmt.Errorf("judges: confidence %v is outside (0, 1)", confidence)
-	}
-	c, errC := cohortRate("canary", canary)
-	b, errB := cohortRate("baseline", baseline)
-	if err := firstErr(errC, errB); err != nil {
+	r, c, b, notes, err := rateInputs(canary, baseline, confidence)
+	if err != nil {
 		return r, err
-	}
-	r.Canary, r.Baseline = c.k, b.k
-	r.Estimate = c.rate - b.rate
-	var notes []string
-	if note := droppedNote(c.dropped, b.dropped, "clusters without trials"); note != "" {
-		notes = append(notes, note)
 	}
 	done := func() (ClusterResult, error) {
 		r.Note = strings.Join(notes, "; ")

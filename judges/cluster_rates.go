@@ -46,23 +46,9 @@ type ClusterCount struct {
 // cluster, and a cohort without trials is an error wrapping ErrNoData.
 // confidence 0 is DefaultConfidence.
 func ClusterRates(canary, baseline []ClusterCount, confidence float64) (ClusterResult, error) {
-	if confidence == 0 {
-		confidence = DefaultConfidence
-	}
-	r := newClusterResult(confidence)
-	if !(confidence > 0 && confidence < 1) {
-		return r, fmt.Errorf("judges: confidence %v is outside (0, 1)", confidence)
-	}
-	c, errC := cohortRate("canary", canary)
-	b, errB := cohortRate("baseline", baseline)
-	if err := firstErr(errC, errB); err != nil {
+	r, c, b, notes, err := rateInputs(canary, baseline, confidence)
+	if err != nil {
 		return r, err
-	}
-	r.Canary, r.Baseline = c.k, b.k
-	r.Estimate = c.rate - b.rate
-	var notes []string
-	if note := droppedNote(c.dropped, b.dropped, "clusters without trials"); note != "" {
-		notes = append(notes, note)
 	}
 	done := func() (ClusterResult, error) {
 		r.Note = strings.Join(notes, "; ")
@@ -153,4 +139,29 @@ func cohortRate(name string, cs []ClusterCount) (rateSummary, error) {
 	}
 	s.v = float64(s.k) / float64(s.k-1) * ss
 	return s, nil
+}
+
+// rateInputs checks and summarises both cohorts' counts: the result with
+// the cluster counts and the estimate r_c − r_b filled in, the summaries and
+// the notes so far.
+func rateInputs(canary, baseline []ClusterCount, confidence float64) (ClusterResult, rateSummary, rateSummary, []string, error) {
+	if confidence == 0 {
+		confidence = DefaultConfidence
+	}
+	r := newClusterResult(confidence)
+	if !(confidence > 0 && confidence < 1) {
+		return r, rateSummary{}, rateSummary{}, nil, fmt.Errorf("judges: confidence %v is outside (0, 1)", confidence)
+	}
+	c, errC := cohortRate("canary", canary)
+	b, errB := cohortRate("baseline", baseline)
+	if err := firstErr(errC, errB); err != nil {
+		return r, c, b, nil, err
+	}
+	r.Canary, r.Baseline = c.k, b.k
+	r.Estimate = c.rate - b.rate
+	var notes []string
+	if note := droppedNote(c.dropped, b.dropped, "clusters without trials"); note != "" {
+		notes = append(notes, note)
+	}
+	return r, c, b, notes, nil
 }
