@@ -16,7 +16,7 @@ import (
 func EvaluateInterval(ctx context.Context, spec Spec, sch Schedule, i int, st *RunState, sources Sources) Verdict {
 	tw, rw, _ := sch.Window(i)
 	iv := &interval{spec: spec, f: newFetcher(spec, sources), treatment: tw, reference: rw, state: st,
-		look: i + 1, looks: max(1, spec.IntervalCount())}
+		look: i + 1, looks: max(1, spec.IntervalCount()), begin: sch.Begin}
 	v := Verdict{Experiment: spec.Name, Kind: spec.Kind, Interval: i + 1, Intervals: sch.Count, Window: tw}
 	if rw != tw && spec.Kind != KindSLO {
 		v.BaselineWindow = &rw

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"time"
 	"context"
 	"fmt"
 	"slices"
@@ -10,6 +11,9 @@ import (
 
 // interval is one interval's evaluation in progress.
 type interval struct {
+	// begin is the run's analysis start: sequential judges on counts and
+	// histograms read everything since it at every look.
+	begin time.Time
 	spec                 Spec
 	f                    *fetcher
 	treatment, reference TimeRange

@@ -72,17 +72,23 @@ func (st *RunState) setTrack(variant, metric string, t *SequentialTrack) {
 	st.Tracks[variant][metric] = t
 }
 
-// sequentialWindows returns the part of the windows not yet observed by
-// the variant's sequential test of m. Range queries (points) start just
-// after the last observed point; instant queries (counts, histograms)
-// read increase(...[${window}]) over (FedUntil, end].
+// sequentialWindows returns the windows a sequential judge reads. Counts
+// and histograms are read whole, from the run's start to this look's end
+// (cumulative counts; each look feeds the difference from what the track
+// has seen), so that no increment is lost between looks however short the
+// interval; the mSPRT on points reads only the part of the windows it has
+// not yet observed.
 func (iv *interval) sequentialWindows(variant string, m MetricSpec) (tw, rw TimeRange) {
 	tw, rw = iv.treatment, iv.reference
-	if t := iv.state.track(variant, m); t != nil && t.FedUntil > 0 {
-		from := time.UnixMilli(t.FedUntil).UTC()
-		if m.Kind != KindCounts && m.Kind != KindHistogram {
-			from = from.Add(time.Millisecond)
+	if m.Kind == KindCounts || m.Kind == KindHistogram {
+		if !iv.begin.IsZero() && iv.begin.Before(tw.Start) {
+			offset := tw.End.Sub(rw.End)
+			tw.Start, rw.Start = iv.begin, iv.begin.Add(-offset)
 		}
+		return tw, rw
+	}
+	if t := iv.state.track(variant, m); t != nil && t.FedUntil > 0 {
+		from := time.UnixMilli(t.FedUntil + 1).UTC()
 		if from.After(tw.Start) {
 			shift := from.Sub(tw.Start)
 			tw.Start, rw.Start = from, rw.Start.Add(shift)

@@ -49,11 +49,20 @@ func (iv *interval) sequentialCounts(r MetricResult, m MetricSpec, variant strin
 	} else {
 		e, err = judges.RestoreCountEProcess(cfg, *track.Count)
 	}
-	// increase() extrapolates: never more events than trials. A chunk in
-	// which a cohort had no trials says nothing of the ratio: skipped.
-	ct, bt := nonNegative(total(treatTotal)), nonNegative(total(refTotal))
-	if err == nil && track.Decided == "" && ct > 0 && bt > 0 {
-		err = e.Observe(min(nonNegative(total(treatFail)), ct), ct, min(nonNegative(total(refFail)), bt), bt)
+	// The queries count everything since the run's start: the chunk is
+	// what is new since the last look. increase() extrapolates, so a count
+	// may dip between looks (no chunk is negative) and never more events
+	// than trials are fed. A chunk in which a cohort had no trials says
+	// nothing of the ratio: skipped.
+	if err == nil && track.Decided == "" {
+		seen := e.State()
+		ct := nonNegative(total(treatTotal) - seen.CanaryTrials)
+		bt := nonNegative(total(refTotal) - seen.BaselineTrials)
+		cf := min(nonNegative(total(treatFail)-seen.CanaryEvents), ct)
+		bf := min(nonNegative(total(refFail)-seen.BaselineEvents), bt)
+		if ct > 0 && bt > 0 {
+			err = e.Observe(cf, ct, bf, bt)
+		}
 	}
 	if err != nil {
 		r.Classification, r.Reason = judges.Error, err.Error()

@@ -42,8 +42,9 @@ func (iv *interval) sequentialQuantiles(r MetricResult, m MetricSpec, variant st
 		track = &SequentialTrack{}
 	}
 	if track.Decided == "" {
-		c, errC := addBuckets(track.Canary, treat)
-		b, errB := addBuckets(track.Baseline, ref)
+		// the window runs from the run's start: the buckets are cumulative
+		c, errC := addBuckets(nil, treat)
+		b, errB := addBuckets(nil, ref)
 		switch {
 		case errC != nil:
 			r.Classification, r.Reason = judges.Error, variant+" buckets: "+errC.Error()
