@@ -3,7 +3,8 @@
 # (A/A) and regressed cohorts, REPS replicates of an hour of per-pod span
 # metrics are remote-written into a fresh `augur serve` on loopback (a new
 # server, default configuration, every BATCH replicates), judged with
-# scripts/calibrate/specs/canary.yaml, and tabulated with Kayenta's rule
+# scripts/calibrate/specs/canary.yaml (sequential.yaml, the sequential
+# judges, for the classes looked at every minute), and tabulated with Kayenta's rule
 # and a per-pod t-test beside them. docs/calibration.md explains the
 # classes and the table.
 #

@@ -38,12 +38,12 @@ func (b inProcess) start(ctx context.Context) (string, func(), error) {
 
 func testRunner(t *testing.T, reps int) *runner {
 	t.Helper()
-	tmpl, err := loadTemplate("canary.yaml")
+	specs, err := loadSpecs(classes(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &runner{
-		backend: inProcess{t}, tmpl: tmpl, bounds: collector.DefaultDurationBuckets(),
+		backend: inProcess{t}, specs: specs, bounds: collector.DefaultDurationBuckets(),
 		reps: reps, batch: reps, senders: 2, seriesPerWrite: 2000, seed: 7,
 		timeout: time.Minute, endLag: 3 * time.Minute, now: time.Now,
 	}
@@ -59,21 +59,30 @@ func mustClass(t *testing.T, name string) class {
 }
 
 // TestSmoke runs a few replicates of an A/A class and of the clearest
-// regression through the real ingest path and experiments API: every
-// replicate gets a final verdict, the counts add up, and the +10 %
-// latency shift is detected by augur and by both references in most
-// replicates.
+// regression, judged every 5 minutes with canary.yaml and every minute
+// with sequential.yaml, through the real ingest path and experiments API:
+// every replicate gets a final verdict with its spec's metrics, the counts
+// add up, and the +10 % latency shift judged every 5 minutes is detected by
+// augur and by both references in most replicates.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server and judges replicates")
 	}
-	const reps = 4
-	r := testRunner(t, reps)
-	for _, name := range []string{"independent", "latency-10"} {
+	metrics := map[string]int{"canary.yaml": 3, "sequential.yaml": 2}
+	// 60 looks cost more: two replicates of the monitoring class.
+	for _, tc := range []struct {
+		name string
+		reps int
+	}{{"independent", 4}, {"latency-10", 4}, {"monitor-latency-10", 2}} {
+		name, reps := tc.name, tc.reps
 		t.Run(name, func(t *testing.T) {
-			res, err := r.runClass(context.Background(), mustClass(t, name))
+			c := mustClass(t, name)
+			res, err := testRunner(t, reps).runClass(context.Background(), c)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if res.spec != c.spec || metrics[res.spec] == 0 {
+				t.Fatalf("judged with %q, want the class's %q", res.spec, c.spec)
 			}
 			s := summarise(res)
 			if s.n != reps || s.missing != 0 {
@@ -83,8 +92,8 @@ func TestSmoke(t *testing.T) {
 				if rr.err != nil {
 					t.Fatalf("replicate %d: %v", rr.rep, rr.err)
 				}
-				if len(rr.out.classes) != 3 {
-					t.Errorf("replicate %d: metrics %v, want latency_p99, latency_buckets and errors", rr.rep, rr.out.classes)
+				if len(rr.out.classes) != metrics[res.spec] {
+					t.Errorf("replicate %d: metrics %v, want the %d of %s", rr.rep, rr.out.classes, metrics[res.spec], res.spec)
 				}
 			}
 			if sum := s.fails + s.inconclusive + s.passes + s.marginal + s.errors + s.missing; sum != s.n {
@@ -94,7 +103,7 @@ func TestSmoke(t *testing.T) {
 				t.Errorf("%d times to fail for %d failed runs", len(s.timeToFail), s.fails)
 			}
 			for _, ttf := range s.timeToFail {
-				if ttf < 5 || ttf > 60 {
+				if ttf < float64(c.intervalMinutes) || ttf > 60 {
 					t.Errorf("time to fail %v min outside the hour's looks", ttf)
 				}
 			}
@@ -183,4 +192,72 @@ func instant(t *testing.T, base, expr string, ts time.Time) map[string]float64 {
 		got[r.Metric["service_version"]], _ = strconv.ParseFloat(s, 64)
 	}
 	return got
+}
+
+// TestSpecsAccepted posts every built-in spec, filled in as for a
+// replicate, to a real server: each must be accepted as it stands.
+func TestSpecsAccepted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	entries, err := specFiles.ReadDir("specs")
+	if err != nil || len(entries) < 2 {
+		t.Fatalf("built-in specs: %v, %v", entries, err)
+	}
+	base, stop, err := inProcess{t}.start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	a := api{base: base, client: http.DefaultClient}
+	start := time.Now().UTC().Truncate(time.Minute).Add(-63 * time.Minute)
+	for i, e := range entries {
+		t.Run(e.Name(), func(t *testing.T) {
+			tmpl, err := loadTemplate(e.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := mustClass(t, "monitor")
+			spec, err := render(tmpl, c, i, start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.create(context.Background(), spec); err != nil {
+				t.Errorf("%v\n%s", err, spec)
+			}
+		})
+	}
+}
+
+// TestSpecPerClass: the monitoring classes are judged with the sequential
+// spec, the others with canary.yaml, and -spec overrides every class.
+func TestSpecPerClass(t *testing.T) {
+	for _, c := range classes() {
+		want := "canary.yaml"
+		if c.monitoring() {
+			want = "sequential.yaml"
+		}
+		if c.spec != want {
+			t.Errorf("class %s: spec %s, want %s", c.name, c.spec, want)
+		}
+		r := runner{}
+		if got := r.specName(c); got != want {
+			t.Errorf("class %s without an override: %s, want %s", c.name, got, want)
+		}
+		r.override = "other.yaml"
+		if got := r.specName(c); got != "other.yaml" {
+			t.Errorf("class %s with -spec other.yaml: %s", c.name, got)
+		}
+	}
+	specs, err := loadSpecs(classes(), "")
+	if err != nil || len(specs) != 2 || specs["canary.yaml"] == nil || specs["sequential.yaml"] == nil {
+		t.Errorf("every class's specs: %v, %v", specs, err)
+	}
+	specs, err = loadSpecs(classes(), "canary.yaml")
+	if err != nil || len(specs) != 1 || specs["canary.yaml"] == nil {
+		t.Errorf("with -spec canary.yaml: %v, %v", specs, err)
+	}
+	if _, err := loadSpecs(classes(), "testdata/no-such-spec.yaml"); err == nil {
+		t.Error("a missing -spec file is accepted")
+	}
 }

@@ -42,6 +42,9 @@ type class struct {
 	canaryStopsAfter int
 	// interval between looks (0: 5 minutes; 1: monitoring, 60 looks).
 	intervalMinutes int
+	// spec is the built-in spec under specs/ the class is judged with
+	// ("": canary.yaml); -spec overrides it for every class.
+	spec string
 }
 
 // Defaults of the generator.
@@ -49,9 +52,13 @@ const (
 	defaultRequestsPerHour = 36000
 	defaultErrorRate       = 0.01
 	defaultInterval        = 5
-	latencyMedian          = 0.100 // seconds
-	latencyLogSD           = 0.5
-	hourMinutes            = 60
+	defaultSpec            = "canary.yaml"
+	// sequentialSpec judges the monitoring classes: always-valid judges
+	// may look every minute.
+	sequentialSpec = "sequential.yaml"
+	latencyMedian  = 0.100 // seconds
+	latencyLogSD   = 0.5
+	hourMinutes    = 60
 )
 
 // classes lists every class in the order the table prints them. Names are
@@ -77,15 +84,17 @@ func classes() []class {
 		aa("error-spread", class{errorSpread: 0.3}),
 		aa("sparse-errors-10k", class{requestsPerHour: 10000, errorRate: 0.005}),
 		aa("sparse-errors-50k", class{requestsPerHour: 50000, errorRate: 0.005}),
-		aa("monitor", class{intervalMinutes: 1}),
+		aa("monitor", class{intervalMinutes: 1, spec: sequentialSpec}),
 		reg("latency-10", class{canaryLatency: 1.10}),
 		reg("errors-2x", class{requestsPerHour: 25000, canaryErrors: 2}),
 		reg("tail-p99-15", class{canaryTail: 1.15}),
 		reg("pod-spike", class{spikeFactor: 100, spikeFrom: 50, spikeTo: 57}),
 		reg("pod-offset-5-latency-10", class{podOffset: 0.05, canaryLatency: 1.10}),
 		reg("stopped", class{canaryStopsAfter: 3}),
-		reg("monitor-latency-10", class{canaryLatency: 1.10, intervalMinutes: 1}),
-		reg("monitor-errors-2x", class{requestsPerHour: 25000, canaryErrors: 2, intervalMinutes: 1}),
+		reg("monitor-latency-10", class{canaryLatency: 1.10, intervalMinutes: 1, spec: sequentialSpec}),
+		reg("monitor-errors-2x", class{requestsPerHour: 25000, canaryErrors: 2, intervalMinutes: 1, spec: sequentialSpec}),
+		reg("monitor-tail-p99-15", class{canaryTail: 1.15, intervalMinutes: 1, spec: sequentialSpec}),
+		reg("monitor-pod-spike", class{spikeFactor: 100, spikeFrom: 50, spikeTo: 57, intervalMinutes: 1, spec: sequentialSpec}),
 	}
 }
 
@@ -102,11 +111,23 @@ func (c class) withDefaults() class {
 	if c.intervalMinutes == 0 {
 		c.intervalMinutes = defaultInterval
 	}
+	if c.spec == "" {
+		c.spec = defaultSpec
+	}
 	return c
 }
 
 // monitoring: judged every minute.
 func (c class) monitoring() bool { return c.intervalMinutes == 1 }
+
+// onset is the minute of the hour at which the regression begins: a
+// spike's first minute, else 0.
+func (c class) onset() int {
+	if c.spikeFactor > 0 {
+		return c.spikeFrom
+	}
+	return 0
+}
 
 // looks is the number of intervals judged.
 func (c class) looks() int { return hourMinutes / c.intervalMinutes }

@@ -2,7 +2,8 @@
 // each class of healthy (A/A) and regressed cohort pairs it generates
 // replicates of an hour of span metrics per pod, remote-writes them into a
 // fresh `augur serve`, judges each replicate with the experiment a user
-// would write (specs/canary.yaml), and prints per class augur's false-fail
+// would write (specs/canary.yaml; specs/sequential.yaml, the sequential
+// judges, for the classes judged every minute), and prints per class augur's false-fail
 // or detection rate with its Wilson 95 % interval next to two references
 // computed here from the generated data: Kayenta's MannWhitney rule over
 // pooled points, and a t-test over one value per pod.
@@ -37,7 +38,7 @@ func run() int {
 	batch := flag.Int("batch", 100, "replicates per server (a fresh store each)")
 	senders := flag.Int("senders", 4, "concurrent remote-write senders")
 	seed := flag.Uint64("seed", 1, "random seed (a replicate depends only on it, its class and its index)")
-	spec := flag.String("spec", "canary.yaml", "spec template: a file, or the name of a built-in under specs/")
+	spec := flag.String("spec", "", "spec template for every class: a file, or the name of a built-in under specs/ (default: each class's own, canary.yaml or sequential.yaml)")
 	timeout := flag.Duration("timeout", 30*time.Minute, "longest wait for one batch's verdicts")
 	markdown := flag.Bool("markdown", false, "print a Markdown table")
 	tmpDir := flag.String("tmp", defaultTmp(), "where the servers' data directories go (tmpfs by default: the state store's fsyncs would dominate otherwise)")
@@ -52,7 +53,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "calibrate:", err)
 		return 2
 	}
-	tmpl, err := loadTemplate(*spec)
+	specs, err := loadSpecs(cs, *spec)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "calibrate: -spec:", err)
 		return 2
@@ -75,11 +76,15 @@ func run() int {
 	defer cancel()
 
 	r := &runner{
-		backend: processBackend{bin: path, dir: dir, cpu: new(atomic.Int64)}, tmpl: tmpl, bounds: collector.DefaultDurationBuckets(),
+		backend: processBackend{bin: path, dir: dir, cpu: new(atomic.Int64)}, specs: specs, override: *spec, bounds: collector.DefaultDurationBuckets(),
 		reps: *reps, batch: *batch, senders: *senders, seriesPerWrite: 2000, seed: *seed,
 		timeout: *timeout, endLag: 3 * time.Minute, progress: os.Stderr, now: time.Now,
 	}
-	fmt.Printf("augur calibration: %s, %d replicates per class, seed %d, spec %s\n\n", path, *reps, *seed, *spec)
+	specNote := "each class's own"
+	if *spec != "" {
+		specNote = *spec
+	}
+	fmt.Printf("augur calibration: %s, %d replicates per class, seed %d, spec %s\n\n", path, *reps, *seed, specNote)
 	out := table{w: os.Stdout, markdown: *markdown}
 	out.header()
 	missed, incomplete := 0, 0

@@ -18,17 +18,18 @@ const (
 // summary counts a class's outcomes.
 type summary struct {
 	c                                             class
+	spec                                          string // the spec the class was judged with
 	n                                             int
 	fails, inconclusive, passes, marginal, errors int
 	missing                                       int // no final verdict
 	kayenta, perPod                               int
-	timeToFail                                    []float64 // minutes after the data's start, failed runs
+	timeToFail                                    []float64 // minutes after the regression's onset, failed runs
 	metricFails                                   map[string]int
 	elapsed, serverCPU                            time.Duration
 }
 
 func summarise(res classResult) summary {
-	s := summary{c: res.c, n: len(res.reps), metricFails: map[string]int{}, elapsed: res.elapsed, serverCPU: res.serverCPU}
+	s := summary{c: res.c, spec: res.spec, n: len(res.reps), metricFails: map[string]int{}, elapsed: res.elapsed, serverCPU: res.serverCPU}
 	for _, r := range res.reps {
 		if r.ref.kayenta {
 			s.kayenta++
@@ -43,7 +44,7 @@ func summarise(res classResult) summary {
 		switch r.out.verdict {
 		case "fail":
 			s.fails++
-			s.timeToFail = append(s.timeToFail, float64(r.out.interval*res.c.intervalMinutes))
+			s.timeToFail = append(s.timeToFail, float64(r.out.interval*res.c.intervalMinutes-res.c.onset()))
 			for name, cl := range r.out.classes {
 				if cl == "high" || cl == "low" {
 					s.metricFails[name]++
@@ -133,7 +134,7 @@ func (s summary) row() []string {
 		met = "yes"
 	}
 	return []string{
-		s.c.name, kind, fmt.Sprint(s.n), pctCI(s.fails, s.n), pct(s.inconclusive, s.n), pct(s.passes, s.n),
+		s.c.name, kind, s.spec, fmt.Sprint(s.n), pctCI(s.fails, s.n), pct(s.inconclusive, s.n), pct(s.passes, s.n),
 		fmt.Sprintf("%d/%d/%d", s.marginal, s.errors, s.missing),
 		pctCI(s.kayenta, s.n), pctCI(s.perPod, s.n), ttf, s.failingMetrics(), met + " (" + what + ")",
 		s.time(),
@@ -168,7 +169,7 @@ func (s summary) failingMetrics() string {
 }
 
 var header = []string{
-	"class", "kind", "reps", "augur fails (95 % CI)", "inconclusive", "pass", "marginal/error/none",
+	"class", "kind", "spec", "reps", "augur fails (95 % CI)", "inconclusive", "pass", "marginal/error/none",
 	"Kayenta method fails", "per-pod reference fails", "median time to fail", "metrics failing", "target", "time",
 }
 
@@ -179,7 +180,7 @@ type table struct {
 }
 
 // textWidths are the text columns' widths (the last is free).
-var textWidths = []int{24, 10, 5, 22, 12, 8, 19, 22, 23, 19, 40, 40, 0}
+var textWidths = []int{24, 10, 15, 5, 22, 12, 8, 19, 22, 23, 19, 40, 40, 0}
 
 func (t table) header() {
 	if t.markdown {

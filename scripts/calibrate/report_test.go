@@ -76,3 +76,32 @@ func TestPrintTable(t *testing.T) {
 		t.Errorf("rows: %s\n%s", md.String(), text.String())
 	}
 }
+
+// TestTimeToFailFromOnset: a spike's time to fail counts from its first
+// minute (50), every other regression's from the data's start.
+func TestTimeToFailFromOnset(t *testing.T) {
+	all := map[string]class{}
+	for _, c := range classes() {
+		all[c.name] = c
+	}
+	for _, tc := range []struct {
+		class     string
+		intervals []int
+		median    float64
+	}{
+		{"monitor-pod-spike", []int{51, 52, 53, 58}, 2.5},
+		{"pod-spike", []int{11, 11, 12}, 5},
+		{"monitor-latency-10", []int{3, 4, 9}, 4},
+		{"latency-10", []int{1, 2}, 7.5},
+	} {
+		t.Run(tc.class, func(t *testing.T) {
+			res := classResult{c: all[tc.class]}
+			for i, iv := range tc.intervals {
+				res.reps = append(res.reps, repResult{rep: i, out: outcome{verdict: "fail", interval: iv}})
+			}
+			if m, ok := summarise(res).medianTimeToFail(); !ok || m != tc.median {
+				t.Errorf("median time to fail %v (%v), want %v", m, ok, tc.median)
+			}
+		})
+	}
+}

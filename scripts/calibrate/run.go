@@ -24,8 +24,11 @@ type cpuMeter interface{ serverCPU() time.Duration }
 // runner measures classes against servers its backend starts.
 type runner struct {
 	backend backend
-	tmpl    *template.Template
-	bounds  []float64
+	// specs are the spec templates by name: each class's own, or the
+	// override for every class when override is set.
+	specs    map[string]*template.Template
+	override string
+	bounds   []float64
 	// reps per class, batch replicates per server.
 	reps, batch int
 	// senders post remote-write requests concurrently; seriesPerWrite
@@ -50,7 +53,9 @@ type repResult struct {
 
 // classResult is a class's replicates and how long they took.
 type classResult struct {
-	c       class
+	c class
+	// spec names the spec template the class was judged with.
+	spec    string
 	reps    []repResult
 	elapsed time.Duration
 	// serverCPU is the CPU time of the class's servers (0: unknown).
@@ -60,7 +65,10 @@ type classResult struct {
 // runClass measures one class, batch by batch.
 func (r *runner) runClass(ctx context.Context, c class) (classResult, error) {
 	began := time.Now()
-	res := classResult{c: c}
+	res := classResult{c: c, spec: r.specName(c)}
+	if r.specs[res.spec] == nil {
+		return res, fmt.Errorf("class %s: spec %s not loaded", c.name, res.spec)
+	}
 	meter, metered := r.backend.(cpuMeter)
 	var cpu0 time.Duration
 	if metered {
@@ -80,6 +88,35 @@ func (r *runner) runClass(ctx context.Context, c class) (classResult, error) {
 		res.serverCPU = meter.serverCPU() - cpu0
 	}
 	return res, nil
+}
+
+// specName is the spec class c is judged with: the override, else its own.
+func (r *runner) specName(c class) string {
+	if r.override != "" {
+		return r.override
+	}
+	return c.spec
+}
+
+// loadSpecs loads the spec templates the classes need: override alone
+// when set, else each class's own.
+func loadSpecs(cs []class, override string) (map[string]*template.Template, error) {
+	out := map[string]*template.Template{}
+	for _, c := range cs {
+		name := c.spec
+		if override != "" {
+			name = override
+		}
+		if out[name] != nil {
+			continue
+		}
+		t, err := loadTemplate(name)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = t
+	}
+	return out, nil
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -110,7 +147,7 @@ func (r *runner) runBatch(ctx context.Context, c class, from, to int) ([]repResu
 	a := api{base: base, client: client}
 	ids := make([]string, len(results))
 	for i := range results {
-		spec, err := render(r.tmpl, c, from+i, start)
+		spec, err := render(r.specs[r.specName(c)], c, from+i, start)
 		if err != nil {
 			return nil, fmt.Errorf("spec template: %w", err)
 		}
