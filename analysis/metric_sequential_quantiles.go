@@ -10,12 +10,15 @@ import (
 	"github.com/augurhq/augur/judges"
 )
 
-// DefaultSequentialQuantileMargin is the margin of the sequential judge on
-// histograms when the spec sets none: quantile bands of request-level data
-// count every request as independent and do not see the variation between
-// pods, so they narrow without end as traffic grows; a 5 % margin keeps
-// them from failing a canary for a pod-to-pod difference no one would act
-// on, and lets a good canary pass.
+// DefaultSequentialQuantileMargin is the margin beyond which the sequential
+// judge on histograms fails when the spec sets none: quantile bands of
+// request-level data count every request as independent and do not see the
+// variation between pods, so they narrow without end as traffic grows; a
+// 5 % margin keeps them from failing a canary for a pod-to-pod difference
+// no one would act on. Without a margin of its own the judge passes while
+// nothing is shown worse (bands resolved to bucket edges, 19 % apart in
+// the default classic layout, may never narrow within 5 %); with one, it
+// passes only once every quantile is shown within it.
 const DefaultSequentialQuantileMargin = 0.05
 
 // defaultQuantiles are judged when judge.quantiles is not set.
@@ -97,6 +100,13 @@ func (iv *interval) sequentialQuantiles(r MetricResult, m MetricSpec, variant st
 		track.Decided = DecidedWorse
 		r.Classification = judges.High
 		r.Reason = fmt.Sprintf("%s: %s worse by more than the margin %s, stop", head, strings.Join(worse, ", "), mg)
+	case j.Margin == nil && track.Decided == "":
+		// The default margin guards the fail side only: bands resolved to
+		// bucket edges may never narrow within 5 %, so without a margin of
+		// its own the metric passes while nothing is shown worse, as the
+		// other judges do without a margin.
+		r.Classification = judges.Pass
+		r.Reason = fmt.Sprintf("%s: no quantile shown worse by more than %s so far", head, mg)
 	case track.Decided != "" || len(open) == 0:
 		track.Decided = DecidedPass
 		r.Classification = judges.Pass

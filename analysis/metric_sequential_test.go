@@ -148,12 +148,13 @@ metrics:
 }
 
 // TestSequentialSpecDefaults: the sequential judge is accepted on counts
-// and histograms in canary experiments; on histograms its margin defaults
-// to 5 %.
+// and histograms in canary experiments; on histograms the margin stays
+// unset (the judge fails only beyond DefaultSequentialQuantileMargin and
+// passes otherwise).
 func TestSequentialSpecDefaults(t *testing.T) {
 	spec, _ := sequentialFixture(t)
-	if m := spec.Metrics[1].Judge.Margin; m == nil || m.String() != "5%" {
-		t.Errorf("histogram margin %v, want 5%%", m)
+	if m := spec.Metrics[1].Judge.Margin; m != nil {
+		t.Errorf("histogram margin %v, want unset", m)
 	}
 	if m := spec.Metrics[0].Judge.Margin; m == nil || m.String() != "10%" {
 		t.Errorf("counts margin %v, want 10%%", m)

@@ -339,9 +339,6 @@ func (m *MetricSpec) setDefaults() {
 	if j.Type == JudgeProportion && j.Test == "" {
 		j.Test = "fisher"
 	}
-	if j.Type == JudgeSequential && m.Kind == KindHistogram && j.Margin == nil {
-		j.Margin = &Margin{Value: DefaultSequentialQuantileMargin}
-	}
 }
 
 func (m MetricSpec) mannWhitneyConfig() judges.MannWhitneyConfig {
