@@ -1,10 +1,10 @@
 package analysis
 
 import (
-	"time"
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/augurhq/augur/judges"
 )
@@ -13,7 +13,7 @@ import (
 type interval struct {
 	// begin is the run's analysis start: sequential judges on counts and
 	// histograms read everything since it at every look.
-	begin time.Time
+	begin                time.Time
 	spec                 Spec
 	f                    *fetcher
 	treatment, reference TimeRange
