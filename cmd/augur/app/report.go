@@ -39,6 +39,10 @@ func PrintVerdict(out io.Writer, v analysis.Verdict) {
 			name += " (dry run)"
 		}
 		base, can := value(m.Baseline.Median), value(m.Canary.Median)
+		if m.Kind == analysis.KindHistogram && m.Baseline.Median == nil && m.Canary.Median == nil {
+			// buckets have no median of their own: show how many requests
+			base, can = fmt.Sprintf("n=%d", m.Baseline.N), fmt.Sprintf("n=%d", m.Canary.N)
+		}
 		if m.BaselineRate != nil && m.CanaryRate != nil {
 			base, can = fmt.Sprintf("rate %.3g%%", 100**m.BaselineRate), fmt.Sprintf("rate %.3g%%", 100**m.CanaryRate)
 		}
