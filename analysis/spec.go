@@ -51,6 +51,9 @@ type Spec struct {
 	Kind        string `yaml:"kind" json:"kind"`
 	Name        string `yaml:"name" json:"name"`
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Labels describe the experiment (team, service, namespace, ...) for
+	// filtering, metrics and notification routing.
+	Labels map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
 	// Sources names the data sources metrics read from; "embedded" (the
 	// built-in store) always exists, and the server may define more.
 	Sources map[string]SourceSpec `yaml:"sources,omitempty" json:"sources,omitempty"`

@@ -42,6 +42,10 @@ type ExperimentRecord struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	// Version grows by one with every update (optimistic concurrency).
 	Version int64 `json:"version"`
+	// Template and Key name the template and idempotency key the
+	// experiment was instantiated from ("" when created directly).
+	Template string `json:"template,omitempty"`
+	Key      string `json:"key,omitempty"`
 }
 
 // Run is one execution of an experiment: its intervals are judged as they
