@@ -41,6 +41,8 @@ type outcome struct {
 	interval int
 	// classes is each metric's classification in the final verdict.
 	classes map[string]string
+	// reasons is each metric's reason in the final verdict.
+	reasons map[string]string
 	reason  string
 }
 
@@ -53,6 +55,7 @@ type apiVerdict struct {
 	Metrics  []struct {
 		Name           string `json:"name"`
 		Classification string `json:"classification"`
+		Reason         string `json:"reason"`
 	} `json:"metrics"`
 }
 
@@ -97,9 +100,10 @@ func (a api) await(ctx context.Context, id string) (outcome, error) {
 			return outcome{}, err
 		}
 		if final {
-			o := outcome{verdict: v.Verdict, interval: v.Interval, reason: v.Reason, classes: map[string]string{}}
+			o := outcome{verdict: v.Verdict, interval: v.Interval, reason: v.Reason, classes: map[string]string{}, reasons: map[string]string{}}
 			for _, m := range v.Metrics {
 				o.classes[m.Name] = m.Classification
+				o.reasons[m.Name] = m.Reason
 			}
 			return o, nil
 		}

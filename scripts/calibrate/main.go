@@ -43,6 +43,7 @@ func run() int {
 	markdown := flag.Bool("markdown", false, "print a Markdown table")
 	tmpDir := flag.String("tmp", defaultTmp(), "where the servers' data directories go (tmpfs by default: the state store's fsyncs would dominate otherwise)")
 	strict := flag.Bool("strict", false, "exit 1 when a class misses its target")
+	failedPath := flag.String("failed", "", "write each failed replicate's failing metrics and their reasons to this file")
 	flag.Parse()
 
 	cs, err := selectClasses(*list)
@@ -79,6 +80,15 @@ func run() int {
 		backend: processBackend{bin: path, dir: dir, cpu: new(atomic.Int64)}, specs: specs, override: *spec, bounds: collector.DefaultDurationBuckets(),
 		reps: *reps, batch: *batch, senders: *senders, seriesPerWrite: 2000, seed: *seed,
 		timeout: *timeout, endLag: 3 * time.Minute, progress: os.Stderr, now: time.Now,
+	}
+	if *failedPath != "" {
+		f, err := os.Create(*failedPath)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "calibrate: -failed:", err)
+			return 2
+		}
+		defer f.Close()
+		r.failed = f
 	}
 	specNote := "each class's own"
 	if *spec != "" {

@@ -40,7 +40,10 @@ type runner struct {
 	// endLag: the data end this long before now (whole minutes).
 	endLag   time.Duration
 	progress io.Writer
-	now      func() time.Time
+	// failed, when set, gets one line per metric that failed a replicate:
+	// the class, the replicate, the interval and the metric's reason.
+	failed io.Writer
+	now    func() time.Time
 }
 
 // repResult is one replicate's outcome by augur and by the references.
@@ -172,6 +175,7 @@ func (r *runner) runBatch(ctx context.Context, c class, from, to int) ([]repResu
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	r.logFailed(c, results)
 	r.logf("%s: replicates %d–%d: generated and written in %s, judged in %s\n", c.name, from, to-1,
 		ingested.Sub(began).Round(100*time.Millisecond), time.Since(ingested).Round(100*time.Millisecond))
 	return results, nil
@@ -232,5 +236,24 @@ func (r *runner) ingest(ctx context.Context, w writer, c class, from, to int, st
 		return err
 	default:
 		return ctx.Err()
+	}
+}
+
+// logFailed writes the failing metrics of the failed replicates to
+// r.failed: what to read when a healthy class fails more often than it
+// should.
+func (r *runner) logFailed(c class, results []repResult) {
+	if r.failed == nil {
+		return
+	}
+	for _, res := range results {
+		if res.out.verdict != "fail" {
+			continue
+		}
+		for name, cl := range res.out.classes {
+			if cl == "high" || cl == "low" {
+				fmt.Fprintf(r.failed, "%s\trep %d\tinterval %d\t%s\t%s\n", c.name, res.rep, res.out.interval, name, res.out.reasons[name])
+			}
+		}
 	}
 }
