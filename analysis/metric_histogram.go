@@ -196,7 +196,7 @@ func quantileClusters(keys []string, hs []judges.Histogram) []quantileCluster {
 func atQuantile(cs []quantileCluster, q float64) []judges.Cluster {
 	out := make([]judges.Cluster, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, judges.Cluster{ID: c.id, Value: judges.HistogramQuantile(c.h, q), Weight: c.n})
+		out = append(out, judges.Cluster{ID: c.id, Value: judges.HistogramQuantile(c.h, q), Weight: c.n, SE: judges.QuantileSE(c.h, q)})
 	}
 	return out
 }

@@ -283,7 +283,7 @@ func pointClusters(series []Series, label string, nan judges.NaNStrategy) []judg
 	keys, groups := groupSeries(series, label)
 	var out []judges.Cluster
 	for _, k := range keys {
-		sum, n := 0.0, 0.0
+		var xs []float64
 		for _, v := range Values(groups[k]) {
 			if math.IsNaN(v) {
 				if nan != judges.NaNReplace {
@@ -291,14 +291,36 @@ func pointClusters(series []Series, label string, nan judges.NaNStrategy) []judg
 				}
 				v = 0
 			}
-			sum += v
-			n++
+			xs = append(xs, v)
 		}
-		if n > 0 {
-			out = append(out, judges.Cluster{ID: k, Value: sum / n, Weight: n})
+		if len(xs) > 0 {
+			out = append(out, judges.Cluster{ID: k, Value: mean(xs), Weight: float64(len(xs)), SE: meanSE(xs)})
 		}
 	}
 	return out
+}
+
+// mean is the mean of xs (not empty).
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, v := range xs {
+		s += v
+	}
+	return s / float64(len(xs))
+}
+
+// meanSE is the standard error of the mean of a pod's points, which drift
+// together: their standard deviation over the square root of their
+// effective sample size. 0 (unknown) for fewer than two points.
+func meanSE(xs []float64) float64 {
+	if len(xs) < 2 {
+		return 0
+	}
+	mu, ss := mean(xs), 0.0
+	for _, v := range xs {
+		ss += (v - mu) * (v - mu)
+	}
+	return math.Sqrt(ss/float64(len(xs)-1)) / math.Sqrt(judges.EffectiveSampleSize(xs))
 }
 
 // nonFinite names the cohort holding ±Inf values, or "".

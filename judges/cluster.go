@@ -24,6 +24,12 @@ type Cluster struct {
 	// Weight is the cluster's amount of data (points, requests); it is
 	// reported, and 0 marks a cluster without data (left out).
 	Weight float64
+	// SE is the standard error of Value from the cluster's own data (its
+	// points' spread over their effective number, a quantile's rank
+	// interval), in Value's units; 0 when unknown. The spread between
+	// clusters is never taken as smaller than this sampling noise: see
+	// ClusterCompare.
+	SE float64
 }
 
 // ClusterScale is the scale cluster values are compared on.
@@ -126,6 +132,10 @@ func newClusterResult(confidence float64) ClusterResult {
 // value) t is undefined: NaN statistics and a Note, never a pass by a
 // division by zero.
 //
+// A cohort's spread is never taken below its clusters' own sampling noise
+// (their SE; see samplingVar and doc.go, "Clusters"), which only widens the
+// interval.
+//
 // Clusters with Weight 0 or a NaN Value are left out and counted in Note.
 // An infinite Value, a negative or non-finite Weight and, on ScaleLog, a
 // Value ≤ 0 are errors naming the cluster; a cohort without a cluster left
@@ -136,8 +146,8 @@ func ClusterCompare(canary, baseline []Cluster, cfg ClusterConfig) (ClusterResul
 	if err != nil {
 		return r, err
 	}
-	_, x, dropX, errX := clusterValues("canary", canary, cfg.Scale)
-	_, y, dropY, errY := clusterValues("baseline", baseline, cfg.Scale)
+	kx, x, dropX, errX := clusterValues("canary", canary, cfg.Scale)
+	ky, y, dropY, errY := clusterValues("baseline", baseline, cfg.Scale)
 	if err := firstErr(errX, errY); err != nil {
 		return r, err
 	}
@@ -152,6 +162,7 @@ func ClusterCompare(canary, baseline []Cluster, cfg ClusterConfig) (ClusterResul
 	}
 	mx, vx := meanVar(x)
 	my, vy := meanVar(y)
+	wx, wy := samplingVar(kx, cfg.Scale), samplingVar(ky, cfg.Scale)
 	diff := mx - my
 	r.Estimate = back(diff)
 
@@ -164,24 +175,40 @@ func ClusterCompare(canary, baseline []Cluster, cfg ClusterConfig) (ClusterResul
 		return r, nil
 	case len(x) >= 2 && len(y) >= 2:
 		r.Method = ClusterWelch
-		a, b := vx/float64(len(x)), vy/float64(len(y))
-		se = math.Sqrt(a + b)
-		df = (a + b) * (a + b) / (a*a/float64(len(x)-1) + b*b/float64(len(y)-1))
-		if math.IsNaN(df) || math.IsInf(df, 0) {
-			s := max(a, b) // (a+b)² overflowed or a², b² underflowed: rescale
-			as, bs := a/s, b/s
-			df = (as + bs) * (as + bs) / (as*as/float64(len(x)-1) + bs*bs/float64(len(y)-1))
+		df0 := satterthwaite(vx, vy, len(x), len(y))
+		var floored []string
+		if vx < wx {
+			vx = wx
+			floored = append(floored, "canary")
+		}
+		if vy < wy {
+			vy = wy
+			floored = append(floored, "baseline")
+		}
+		if len(floored) > 0 {
+			notes = append(notes, floorNote(strings.Join(floored, " and ")))
+		}
+		se = math.Sqrt(vx/float64(len(x)) + vy/float64(len(y)))
+		df = satterthwaite(vx, vy, len(x), len(y))
+		if len(floored) > 0 && df0 < df {
+			// A raised spread must never narrow the interval through
+			// more degrees of freedom.
+			df = df0
 		}
 	default:
 		r.Method = ClusterPooled
-		single, other, k, s2 := "canary", "baseline", len(y), vy
+		single, other, k, s2, w := "canary", "baseline", len(y), vy, wy
 		if len(y) == 1 {
-			single, other, k, s2 = "baseline", "canary", len(x), vx
+			single, other, k, s2, w = "baseline", "canary", len(x), vx, wx
 		}
-		se = math.Sqrt(s2 * (1/float64(len(x)) + 1/float64(len(y))))
 		df = float64(k - 1)
 		notes = append(notes, fmt.Sprintf("1 %s cluster: pooled t with the between-cluster variance of the %d %s clusters (df %d), assuming the single cluster varies as they do",
 			single, k, other, k-1))
+		if s2 < w {
+			s2 = w
+			notes = append(notes, floorNote(other+" clusters"))
+		}
+		se = math.Sqrt(s2 * (1/float64(len(x)) + 1/float64(len(y))))
 	}
 	if !(se > 0) || math.IsInf(se, 0) || math.IsInf(diff, 0) || math.IsNaN(df) {
 		if se == 0 {
@@ -200,6 +227,57 @@ func ClusterCompare(canary, baseline []Cluster, cfg ClusterConfig) (ClusterResul
 	r.CILow, r.CIHigh = back(diff-q*se), back(diff+q*se)
 	r.Note = strings.Join(notes, "; ")
 	return r, nil
+}
+
+// satterthwaite is Welch's degrees of freedom for variances vx, vy of nx,
+// ny values (each ≥ 2).
+func satterthwaite(vx, vy float64, nx, ny int) float64 {
+	a, b := vx/float64(nx), vy/float64(ny)
+	df := (a + b) * (a + b) / (a*a/float64(nx-1) + b*b/float64(ny-1))
+	if math.IsNaN(df) || math.IsInf(df, 0) {
+		s := max(a, b) // (a+b)² overflowed or a², b² underflowed: rescale
+		as, bs := a/s, b/s
+		df = (as + bs) * (as + bs) / (as*as/float64(nx-1) + bs*bs/float64(ny-1))
+	}
+	return df
+}
+
+// samplingVar is the mean squared standard error of the clusters' values
+// on the comparison scale (SE/Value on ScaleLog, the delta method): the
+// variance their values would have from sampling alone, with no
+// difference between the clusters. 0 when no cluster has an SE.
+//
+// The spread between clusters estimates that sampling variance plus the
+// variance of the clusters' true values, so it cannot be below it but by
+// chance; with few clusters (2 or 3 values, a t with 1 or 2 degrees of
+// freedom) and values that come in steps (quantiles interpolated in
+// buckets holding a dozen requests), such a chance is far likelier than
+// the t distribution allows, and a test at a small level fails healthy
+// canaries. ClusterCompare and WorstCluster therefore take the larger of
+// the two (the positive-part estimator of a random-effects model), which
+// only ever widens the interval.
+func samplingVar(cs []Cluster, scale ClusterScale) float64 {
+	var s float64
+	var n int
+	for _, c := range cs {
+		se := c.SE
+		if scale == ScaleLog {
+			se /= c.Value
+		}
+		if se > 0 && !math.IsInf(se, 0) {
+			s += se * se
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return s / float64(n)
+}
+
+// floorNote says that a cohort's spread was raised to its sampling noise.
+func floorNote(who string) string {
+	return "the " + who + " varied less than their own sampling noise allows: that noise was used as their spread"
 }
 
 // clusterValues checks one cohort's clusters and returns those with data

@@ -91,7 +91,7 @@ func WorstCluster(canary, baseline []Cluster, dir Direction, scale ClusterScale)
 		return r, fmt.Errorf("judges: unknown direction %q (want increase, decrease or either)", dir)
 	}
 	kept, x, dropX, errX := clusterValues("canary", canary, scale)
-	_, y, dropY, errY := clusterValues("baseline", baseline, scale)
+	ky, y, dropY, errY := clusterValues("baseline", baseline, scale)
 	if errY == nil && len(y) < 2 {
 		errY = fmt.Errorf("judges: the worst-cluster test needs at least 2 baseline clusters with data, have %d", len(y))
 	}
@@ -136,6 +136,13 @@ func WorstCluster(canary, baseline []Cluster, dir Direction, scale ClusterScale)
 		r.Effect = math.Exp(d)
 	} else {
 		r.Effect = d
+	}
+	// The baseline's spread is never below its clusters' sampling noise
+	// (see samplingVar). The worst canary cluster's own noise is not used:
+	// a spike within it is the effect sought, not noise.
+	if w := samplingVar(ky, scale); vy < w {
+		vy = w
+		notes = append(notes, floorNote("baseline clusters"))
 	}
 	r.se = math.Sqrt(vy) * math.Sqrt(1+1/m)
 	if !(r.se > 0) || math.IsInf(r.se, 0) || math.IsInf(d, 0) {

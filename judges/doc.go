@@ -176,6 +176,25 @@
 //     the canary clusters (min(1, n·p)); direction either takes the more
 //     extreme side, two-sided. One bad pod fails even when the cohort's
 //     centre hides it. It needs ≥ 2 baseline clusters.
+//   - The sampling-noise floor (both of the above): a cluster may carry
+//     SE, the standard error of its value from its own data (the spread
+//     of its points over their effective number; for a histogram quantile
+//     QuantileSE, half the quantile's one-sigma rank interval). A cohort's
+//     spread is then never taken below the mean squared SE of its
+//     clusters (on the log scale SE/value), the positive-part estimator
+//     of a random-effects model: the spread between pods estimates their
+//     sampling noise plus their true differences, so a smaller one is
+//     chance. With two or three values per cohort (a t with 1 or 2 df)
+//     and values that come in steps (quantiles interpolated in a bucket
+//     holding a dozen requests) that chance is far likelier than the t
+//     distribution allows: one pod against three identical pods at 120
+//     requests each rejects 2 % of A/A draws at α = 0.01 without the
+//     floor and 0.03 % with it (TestClusterCompareQuantileSteps). The df
+//     stay the clusters' (Welch's from the raw spreads when those are
+//     fewer), so the floor only ever widens the interval; the Note says
+//     when it was used. WorstCluster floors the baseline's spread alike,
+//     never with the worst canary's own noise (a spike inside a pod is
+//     the effect sought).
 //   - ClusterRates: proportions and other ratios of sums with the cluster
 //     as the randomisation unit, by the delta method (Deng, Knoblich & Lu,
 //     "Applying the Delta Method in Metric Analytics", KDD 2018, arXiv

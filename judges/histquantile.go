@@ -104,3 +104,33 @@ func almostEqual(a, b, epsilon float64) bool {
 	}
 	return diff/math.Min(absSum, math.MaxFloat64) < epsilon
 }
+
+// QuantileSE is the standard error of HistogramQuantile(h, q) from the
+// histogram's own observations: half the width of the quantile's
+// one-sigma rank interval, (Q(q+δ) − Q(q−δ))/2 with δ = √(q(1−q)/n) and Q
+// the histogram's interpolated quantile function. The number of
+// observations below the true q-quantile is binomial(n, q), so the
+// estimate's standard deviation is δ/f(x_q); Q(q±δ) ≈ x_q ± δ/f(x_q) with
+// f the bucket's density, which is the interval's half-width (Wilks,
+// Mathematical Statistics, 1962, §11.4; the rank form needs no density
+// estimate). 0 (unknown) when the interval reaches an infinite bound or
+// the histogram is empty or invalid.
+func QuantileSE(h Histogram, q float64) float64 {
+	if !(q >= 0 && q <= 1) || h.validate("") != nil {
+		return 0
+	}
+	n := 0.0
+	for _, c := range h.Counts {
+		n += c
+	}
+	if !(n > 0) {
+		return 0
+	}
+	d := math.Sqrt(q * (1 - q) / n)
+	lo, hi := HistogramQuantile(h, max(q-d, 0)), HistogramQuantile(h, min(q+d, 1))
+	se := (hi - lo) / 2
+	if !(se >= 0) || math.IsInf(se, 0) {
+		return 0
+	}
+	return se
+}
