@@ -39,8 +39,10 @@ var FlaggerWebhookTypes = []string{
 // DefaultFlaggerWebhook is the webhook type a template assumes by default.
 const DefaultFlaggerWebhook = "rollout"
 
-// sampleArgValue stands in for a required argument without a default when
-// a template is checked before it is stored.
+// sampleArgValue, a dash and the argument's name stand in for an argument
+// without a default when a template is checked before it is stored
+// (distinct per argument, so that two cohorts selected by two of them
+// differ).
 const sampleArgValue = "sample"
 
 // SetDefaults fills on_error (inconclusive) and flagger (rollout).
@@ -221,13 +223,60 @@ func (t Template) instantiate(args map[string]string) (Spec, error) {
 	if err := enc.Close(); err != nil {
 		return Spec{}, fmt.Errorf("spec: %w", err)
 	}
+	text := buf.Bytes()
 	var s Spec
-	dec := yaml.NewDecoder(&buf)
+	dec := yaml.NewDecoder(bytes.NewReader(text))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil {
-		return Spec{}, fmt.Errorf("spec: %w", err)
+		return Spec{}, fieldErrors(text, err)
 	}
 	return s, nil
+}
+
+// fieldErrors turns the decoder's "line N: ..." errors about the
+// substituted text into errors naming the field (thresholds.pass: ...),
+// since the line numbers are not the template's.
+func fieldErrors(text []byte, err error) error {
+	var te *yaml.TypeError
+	var doc yaml.Node
+	if !errors.As(err, &te) || yaml.Unmarshal(text, &doc) != nil || len(doc.Content) == 0 {
+		return fmt.Errorf("spec: %w", err)
+	}
+	paths := map[int]string{}
+	nodePaths(doc.Content[0], "", paths)
+	var errs []error
+	for _, msg := range te.Errors {
+		var line int
+		if _, serr := fmt.Sscanf(msg, "line %d:", &line); serr == nil && paths[line] != "" {
+			_, rest, _ := strings.Cut(msg, ": ")
+			errs = append(errs, fmt.Errorf("%s: %s", paths[line], rest))
+			continue
+		}
+		errs = append(errs, fmt.Errorf("spec: %s", msg))
+	}
+	return errors.Join(errs...)
+}
+
+// nodePaths records the field path of each line's first scalar value.
+func nodePaths(n *yaml.Node, path string, out map[int]string) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			nodePaths(n.Content[i+1], p, out)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			nodePaths(c, fmt.Sprintf("%s[%d]", path, i), out)
+		}
+	case yaml.ScalarNode:
+		if _, ok := out[n.Line]; !ok && path != "" {
+			out[n.Line] = path
+		}
+	}
 }
 
 func substitute(n *yaml.Node, args map[string]string) {

@@ -50,7 +50,7 @@ func (m *Manager) validateTemplate(t Template) error {
 		case a.Default != nil:
 			args[a.Name] = *a.Default
 		default:
-			args[a.Name] = sampleArgValue
+			args[a.Name] = sampleArgValue + "-" + a.Name
 			samples = append(samples, a.Name)
 		}
 	}
@@ -76,7 +76,10 @@ func (m *Manager) validateTemplate(t Template) error {
 			}
 			msg += "; with args " + strings.Join(used, ", ")
 		}
-		errs = append(errs, fmt.Errorf("spec.%s", msg))
+		if !strings.HasPrefix(msg, "spec:") {
+			msg = "spec." + msg
+		}
+		errs = append(errs, errors.New(msg))
 	}
 	return &ValidationError{Err: errors.Join(errs...)}
 }
