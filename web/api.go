@@ -23,6 +23,8 @@ type Experiments interface {
 	Create(ctx context.Context, spec analysis.Spec, start bool) (analysis.Experiment, error)
 	Get(ctx context.Context, id string) (analysis.Experiment, error)
 	List(ctx context.Context) ([]analysis.Experiment, error)
+	// Find returns the experiments the filter selects, newest first.
+	Find(ctx context.Context, f analysis.ExperimentFilter) ([]analysis.Experiment, error)
 	Update(ctx context.Context, id string, spec analysis.Spec, version int64) (analysis.Experiment, error)
 	Delete(ctx context.Context, id string) error
 
@@ -77,6 +79,9 @@ func Register(r gin.IRoutes, exps Experiments, logger *slog.Logger) {
 	r.GET(Prefix+"/runs/:run/intervals", a.intervals)
 
 	r.POST(Prefix+"/import/kayenta", a.importKayenta)
+	if t, ok := exps.(Templates); ok {
+		registerTemplates(r, a, t)
+	}
 }
 
 type api struct {
