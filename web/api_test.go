@@ -48,6 +48,7 @@ func (f *fake) Get(ctx context.Context, id string) (analysis.Experiment, error) 
 	return f.get(ctx, id)
 }
 func (f *fake) List(ctx context.Context) ([]analysis.Experiment, error) { return f.list(ctx) }
+
 // Find answers an unfiltered list from list when find is unset.
 func (f *fake) Find(ctx context.Context, flt analysis.ExperimentFilter) ([]analysis.Experiment, error) {
 	if f.find == nil && reflect.DeepEqual(flt, analysis.ExperimentFilter{}) {
