@@ -93,7 +93,7 @@ func templateETag(c *gin.Context, rec analysis.TemplateRecord) {
 }
 
 // put creates or replaces a template (201 or 200). If-Match, when sent,
-// must be the stored version.
+// must be the stored version (409 otherwise, as for experiments).
 func (h templateAPI) put(c *gin.Context) {
 	name := c.Param("name")
 	var ifVersion int64
@@ -128,7 +128,7 @@ func (h templateAPI) put(c *gin.Context) {
 	case invalid(c, "template", err):
 		return
 	case errors.Is(err, analysis.ErrConflict):
-		writeError(c, http.StatusPreconditionFailed, fmt.Sprintf("template %s changed since version %d: read it again and resend with its current version", name, ifVersion))
+		writeError(c, http.StatusConflict, fmt.Sprintf("template %s changed since version %d: read it again and resend with its current version", name, ifVersion))
 		return
 	case err != nil:
 		h.fail(c, err, "template", name)

@@ -52,7 +52,7 @@ func TestTemplateRoutes(t *testing.T) {
 	}{
 		{"create", request{method: "PUT", target: "/api/v1/templates/canary", body: webTemplate}, 201, []string{`"version":1`, `"on_error":"inconclusive"`, `"flagger":"rollout"`}},
 		{"replace", request{method: "PUT", target: "/api/v1/templates/canary", body: webTemplate, header: []string{"If-Match", `"1"`}}, 200, []string{`"version":2`}},
-		{"stale If-Match", request{method: "PUT", target: "/api/v1/templates/canary", body: webTemplate, header: []string{"If-Match", `"1"`}}, 412, []string{"changed since version 1"}},
+		{"stale If-Match", request{method: "PUT", target: "/api/v1/templates/canary", body: webTemplate, header: []string{"If-Match", `"1"`}}, 409, []string{"changed since version 1"}},
 		{"If-Match of none", request{method: "PUT", target: "/api/v1/templates/none", body: strings.Replace(webTemplate, "name: canary", "name: none", 1), header: []string{"If-Match", `"1"`}}, 404, []string{"template none not found"}},
 		{"bad If-Match", request{method: "PUT", target: "/api/v1/templates/canary", body: webTemplate, header: []string{"If-Match", "x"}}, 400, []string{"If-Match"}},
 		{"unknown field", request{method: "PUT", target: "/api/v1/templates/canary", body: "colour: red\n"}, 400, []string{"colour"}},
