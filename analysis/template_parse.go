@@ -43,6 +43,7 @@ func ParseTemplate(r io.Reader) (Template, error) {
 	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str":
 		t.Spec = n.Value
 	case n.Kind == yaml.MappingNode:
+		blockStyle(n)
 		var buf bytes.Buffer
 		enc := yaml.NewEncoder(&buf)
 		enc.SetIndent(2)
@@ -55,4 +56,23 @@ func ParseTemplate(r io.Reader) (Template, error) {
 		return Template{}, fmt.Errorf("template: spec (line %d): want the spec as a mapping or as text", n.Line)
 	}
 	return t, nil
+}
+
+// blockStyle writes mappings and sequences in block style and keys
+// unquoted where YAML allows (a JSON body's spec reads as YAML when
+// stored); values keep their quoting, and so their type.
+func blockStyle(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		n.Style &^= yaml.FlowStyle
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.ShortTag() == "!!str" {
+				k.Style &^= yaml.DoubleQuotedStyle | yaml.SingleQuotedStyle
+			}
+		}
+	}
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
 }

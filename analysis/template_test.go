@@ -298,3 +298,33 @@ func TestSpecLabelsValidated(t *testing.T) {
 		})
 	}
 }
+
+func TestParseTemplate(t *testing.T) {
+	tests := []struct {
+		name, body string
+		spec       string // the stored spec text, "" when an error is wanted
+		err        string
+	}{
+		{"inline mapping", "name: a\nspec:\n  name: '${args.x}'\n  timing: {interval: 1m}\n", "name: '${args.x}'\ntiming:\n  interval: 1m\n", ""},
+		{"text", "name: a\nspec: |\n  name: ${args.x}\n", "name: ${args.x}\n", ""},
+		{"json", `{"name": "a", "args": [{"name": "x", "default": "1"}], "spec": {"name": "${args.x}", "metrics": [{"name": "m"}]}}`,
+			"name: \"${args.x}\"\nmetrics:\n  - name: \"m\"\n", ""},
+		{"unknown field", "name: a\ncolour: red\n", "", "field colour not found"},
+		{"spec list", "name: a\nspec: [1]\n", "", "want the spec as a mapping or as text"},
+		{"empty", " \n", "", "empty body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := analysis.ParseTemplate(strings.NewReader(tt.body))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || got.Spec != tt.spec || got.Name != "a" {
+				t.Fatalf("got %+v (spec %q), %v; want spec %q", got, got.Spec, err, tt.spec)
+			}
+		})
+	}
+}
