@@ -38,7 +38,7 @@ func TestTemplateCLI(t *testing.T) {
 		code  int
 		out   string
 	}{
-		{"apply creates", "", []string{"template", server, "apply", "-f", example}, 0, "template checkout-canary created (version 1)\n"},
+		{"apply creates", "", []string{"template", "apply", "-f", example, server}, 0, "template checkout-canary created (version 1)\n"},
 		{"apply updates", "", []string{"template", server, "apply", "-f", example}, 0, "template checkout-canary updated (version 2)\n"},
 		{"list", "", []string{"template", server, "list"}, 0, "checkout-canary  2        namespace,rollout*,canary-hash*,stable-hash*"},
 		{"get", "", []string{"template", server, "get", "checkout-canary"}, 0, "name: checkout-canary\n"},
