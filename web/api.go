@@ -51,7 +51,8 @@ type Experiments interface {
 const Prefix = "/api/v1"
 
 // Register mounts the experiment API, its OpenAPI document and /healthz
-// on r. logger (nil: discard) gets the internal errors that clients are
+// on r, and the template, instance and event API when exps also implements
+// Templates (as *analysis.Manager does). logger (nil: discard) gets the internal errors that clients are
 // answered only an error ID for.
 func Register(r gin.IRoutes, exps Experiments, logger *slog.Logger) {
 	if logger == nil {
