@@ -328,3 +328,30 @@ func TestParseTemplate(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkInstantiateExisting is a gate's repeated call: the key is
+// stored, so the instance is looked up, compared and answered with its
+// experiment's view.
+func BenchmarkInstantiateExisting(b *testing.B) {
+	db, err := state.OpenSQLite(b.Context(), filepath.Join(b.TempDir(), "state.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	m, err := analysis.NewManager(analysis.DefaultManagerConfig(), db, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := m.PutTemplate(b.Context(), checkoutTemplate()); err != nil {
+		b.Fatal(err)
+	}
+	req := analysis.InstanceRequest{Template: "checkout", Key: "k", Args: checkoutArgs()}
+	if _, err := m.Instantiate(b.Context(), req); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if in, err := m.Instantiate(b.Context(), req); err != nil || in.Created {
+			b.Fatal(in.Created, err)
+		}
+	}
+}
