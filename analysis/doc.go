@@ -11,6 +11,13 @@
 // lines and trace IDs when the Sources also implement PatternCatalog
 // (patterns.go; the server's is the log receivers' pattern miner).
 //
+// Templates (template*.go) are stored specs with ${args.NAME}
+// placeholders. Manager.Instantiate substitutes a caller's arguments into
+// the parsed YAML tree, scalar by scalar (never into the text), validates the
+// spec as Create does, and has the Store create the instance, its experiment
+// and first run in one transaction keyed by the caller's idempotency key, so
+// that any number of concurrent callers with one key get one run.
+//
 // analysis imports judges (pure statistics) and nothing else of augur: data
 // comes in through the Source interface (implemented under analysis/source),
 // verdicts go out through the Sink interface (implemented in alerting), and

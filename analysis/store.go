@@ -187,5 +187,6 @@ type Store interface {
 	// intervals due, queueing it at at: ClaimDue hands out the runs due
 	// before at first.
 	YieldLease(ctx context.Context, runID, owner string, at time.Time) error
+	TemplateStore
 	Close() error
 }

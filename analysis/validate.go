@@ -27,6 +27,7 @@ func (s Spec) Validate() error {
 		}
 		v.err(s.Sources[name].Validate("sources." + name))
 	}
+	s.validateLabels(v)
 	s.validateFinite(v)
 	s.validateText(v)
 	s.validateCohorts(v)

@@ -23,6 +23,8 @@ type Experiments interface {
 	Create(ctx context.Context, spec analysis.Spec, start bool) (analysis.Experiment, error)
 	Get(ctx context.Context, id string) (analysis.Experiment, error)
 	List(ctx context.Context) ([]analysis.Experiment, error)
+	// Find returns the experiments the filter selects, newest first.
+	Find(ctx context.Context, f analysis.ExperimentFilter) ([]analysis.Experiment, error)
 	Update(ctx context.Context, id string, spec analysis.Spec, version int64) (analysis.Experiment, error)
 	Delete(ctx context.Context, id string) error
 
@@ -49,7 +51,8 @@ type Experiments interface {
 const Prefix = "/api/v1"
 
 // Register mounts the experiment API, its OpenAPI document and /healthz
-// on r. logger (nil: discard) gets the internal errors that clients are
+// on r, and the template, instance and event API when exps also implements
+// Templates (as *analysis.Manager does). logger (nil: discard) gets the internal errors that clients are
 // answered only an error ID for.
 func Register(r gin.IRoutes, exps Experiments, logger *slog.Logger) {
 	if logger == nil {
@@ -77,6 +80,9 @@ func Register(r gin.IRoutes, exps Experiments, logger *slog.Logger) {
 	r.GET(Prefix+"/runs/:run/intervals", a.intervals)
 
 	r.POST(Prefix+"/import/kayenta", a.importKayenta)
+	if t, ok := exps.(Templates); ok {
+		registerTemplates(r, a, t)
+	}
 }
 
 type api struct {

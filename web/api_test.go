@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -21,6 +22,9 @@ var _ Experiments = (*analysis.Manager)(nil)
 // fake implements Experiments with function fields; calling an unset one
 // panics, which fails the test (the engine has no recovery middleware).
 type fake struct {
+	// Templates is nil unless a test sets it: calling it panics.
+	Templates
+	find      func(ctx context.Context, f analysis.ExperimentFilter) ([]analysis.Experiment, error)
 	create    func(ctx context.Context, spec analysis.Spec, start bool) (analysis.Experiment, error)
 	get       func(ctx context.Context, id string) (analysis.Experiment, error)
 	list      func(ctx context.Context) ([]analysis.Experiment, error)
@@ -44,6 +48,14 @@ func (f *fake) Get(ctx context.Context, id string) (analysis.Experiment, error) 
 	return f.get(ctx, id)
 }
 func (f *fake) List(ctx context.Context) ([]analysis.Experiment, error) { return f.list(ctx) }
+
+// Find answers an unfiltered list from list when find is unset.
+func (f *fake) Find(ctx context.Context, flt analysis.ExperimentFilter) ([]analysis.Experiment, error) {
+	if f.find == nil && reflect.DeepEqual(flt, analysis.ExperimentFilter{}) {
+		return f.list(ctx)
+	}
+	return f.find(ctx, flt)
+}
 func (f *fake) Update(ctx context.Context, id string, spec analysis.Spec, version int64) (analysis.Experiment, error) {
 	return f.update(ctx, id, spec, version)
 }

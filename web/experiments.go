@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,8 +76,40 @@ func (a api) create(c *gin.Context) {
 	c.JSON(http.StatusCreated, x)
 }
 
+// experimentStatuses are the values of ?status=.
+var experimentStatuses = []string{analysis.StatusCreated, string(analysis.RunRunning), string(analysis.RunPaused),
+	string(analysis.RunCompleted), string(analysis.RunAborted)}
+
+// listFilter reads ?name=, ?template=, ?key=, ?status= and repeated
+// ?label=k=v. A nonzero code is the error answer.
+func listFilter(c *gin.Context) (f analysis.ExperimentFilter, code int, msg string) {
+	f.Name, f.Template, f.Key, f.Status = c.Query("name"), c.Query("template"), c.Query("key"), c.Query("status")
+	if f.Status != "" && !slices.Contains(experimentStatuses, f.Status) {
+		return f, http.StatusBadRequest, fmt.Sprintf("invalid parameter status %q: want one of %s", f.Status, strings.Join(experimentStatuses, ", "))
+	}
+	for _, l := range c.QueryArray("label") {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return f, http.StatusBadRequest, fmt.Sprintf("invalid parameter label %q: want name=value", l)
+		}
+		if f.Labels == nil {
+			f.Labels = map[string]string{}
+		}
+		if prev, dup := f.Labels[k]; dup && prev != v {
+			return f, http.StatusBadRequest, fmt.Sprintf("invalid parameter label %q: label %s is already required to be %q", l, k, prev)
+		}
+		f.Labels[k] = v
+	}
+	return f, 0, ""
+}
+
 func (a api) list(c *gin.Context) {
-	xs, err := a.exps.List(c.Request.Context())
+	f, code, msg := listFilter(c)
+	if code != 0 {
+		writeError(c, code, msg)
+		return
+	}
+	xs, err := a.exps.Find(c.Request.Context(), f)
 	if err != nil {
 		a.fail(c, err, "experiments", "")
 		return

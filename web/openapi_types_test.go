@@ -19,16 +19,22 @@ import (
 func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	doc := loadOpenAPI(t)
 	for name, typ := range map[string]reflect.Type{
-		"Spec":           reflect.TypeFor[analysis.Spec](),
-		"Experiment":     reflect.TypeFor[analysis.Experiment](),
-		"Run":            reflect.TypeFor[analysis.Run](),
-		"IntervalResult": reflect.TypeFor[analysis.IntervalResult](),
-		"Verdict":        reflect.TypeFor[analysis.Verdict](),
-		"MetricResult":   reflect.TypeFor[analysis.MetricResult](),
-		"Error":          reflect.TypeFor[apiError](),
-		"FinalVerdict":   reflect.TypeFor[finalVerdict](),
-		"PendingVerdict": reflect.TypeFor[pendingVerdict](),
-		"IntervalPage":   reflect.TypeFor[intervalPage](),
+		"Spec":            reflect.TypeFor[analysis.Spec](),
+		"Experiment":      reflect.TypeFor[analysis.Experiment](),
+		"Run":             reflect.TypeFor[analysis.Run](),
+		"IntervalResult":  reflect.TypeFor[analysis.IntervalResult](),
+		"Verdict":         reflect.TypeFor[analysis.Verdict](),
+		"MetricResult":    reflect.TypeFor[analysis.MetricResult](),
+		"Error":           reflect.TypeFor[apiError](),
+		"FinalVerdict":    reflect.TypeFor[finalVerdict](),
+		"PendingVerdict":  reflect.TypeFor[pendingVerdict](),
+		"IntervalPage":    reflect.TypeFor[intervalPage](),
+		"Template":        reflect.TypeFor[analysis.Template](),
+		"TemplateRecord":  reflect.TypeFor[analysis.TemplateRecord](),
+		"Instance":        reflect.TypeFor[analysis.Instance](),
+		"InstanceRequest": reflect.TypeFor[instanceRequest](),
+		"Event":           reflect.TypeFor[analysis.Event](),
+		"EventRequest":    reflect.TypeFor[eventRequest](),
 	} {
 		c := schemaCheck{t: t, doc: doc}
 		c.check("#/components/schemas/"+name, typ, object{"$ref": "#/components/schemas/" + name}, "")

@@ -66,18 +66,20 @@ func verdictArg(v *analysis.Verdict) (any, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
-const experimentColumns = "id, spec, created_at, updated_at, version"
+const experimentColumns = "id, spec, created_at, updated_at, version, template_name, instance_key"
 
 func scanExperiment(sc scanner) (analysis.ExperimentRecord, error) {
 	var (
 		e                analysis.ExperimentRecord
 		spec             []byte
 		created, updated dbTime
+		template, key    sql.NullString
 	)
-	if err := sc.Scan(&e.ID, &spec, &created, &updated, &e.Version); err != nil {
+	if err := sc.Scan(&e.ID, &spec, &created, &updated, &e.Version, &template, &key); err != nil {
 		return e, err
 	}
 	e.CreatedAt, e.UpdatedAt = created.Time, updated.Time
+	e.Template, e.Key = template.String, key.String
 	if err := json.Unmarshal(spec, &e.Spec); err != nil {
 		return e, fmt.Errorf("experiment %s: decode spec: %w", e.ID, err)
 	}

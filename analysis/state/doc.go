@@ -12,6 +12,11 @@
 //   - OpenPostgres: PostgreSQL through pgx, for replicas that scale out.
 //     Due runs are claimed with FOR UPDATE SKIP LOCKED.
 //
+// Templates, instances (one row per idempotency key, inserted in the
+// transaction that creates the instance's experiment and run, ON CONFLICT DO
+// NOTHING), events, and the experiment columns and label rows that list
+// filters query are in migration 0003.
+//
 // Only the statements that differ (the claim query, the schema, how times
 // are encoded) are per dialect. Specs, verdicts, deliveries and engine state
 // are stored as JSON blobs, so their shape can change without a migration.

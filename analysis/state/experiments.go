@@ -30,13 +30,18 @@ func (s *Store) CreateExperiment(ctx context.Context, e analysis.ExperimentRecor
 		e.Version = 1
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`) VALUES ($1, $2, $3, $4, $5)`,
-			e.ID, spec, s.t(e.CreatedAt), s.t(e.UpdatedAt), e.Version)
-		if err != nil {
-			return s.dbErr("create experiment "+e.ID, err)
-		}
-		return nil
+		return s.insertExperiment(ctx, tx, e, spec)
 	})
+}
+
+// insertExperiment inserts e (spec: its encoded spec) with its labels.
+func (s *Store) insertExperiment(ctx context.Context, tx *sql.Tx, e analysis.ExperimentRecord, spec string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO experiments (`+experimentColumns+`, name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		e.ID, spec, s.t(e.CreatedAt), s.t(e.UpdatedAt), e.Version, nullString(e.Template), nullString(e.Key), e.Spec.Name)
+	if err != nil {
+		return s.dbErr("create experiment "+e.ID, err)
+	}
+	return s.insertLabels(ctx, tx, e)
 }
 
 // GetExperiment returns one experiment or ErrNotFound.
@@ -83,11 +88,14 @@ func (s *Store) UpdateExperiment(ctx context.Context, e analysis.ExperimentRecor
 	}
 	var out analysis.ExperimentRecord
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		row := tx.QueryRowContext(ctx, `UPDATE experiments SET spec = $1, updated_at = $2, version = version + 1
+		row := tx.QueryRowContext(ctx, `UPDATE experiments SET spec = $1, updated_at = $2, version = version + 1, name = $5
 			WHERE id = $3 AND version = $4
 			RETURNING `+experimentColumns,
-			spec, s.t(s.clock()), e.ID, e.Version)
+			spec, s.t(s.clock()), e.ID, e.Version, e.Spec.Name)
 		rec, err := scanExperiment(row)
+		if err == nil {
+			err = s.replaceLabels(ctx, tx, e)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			var stored int64
 			switch err := tx.QueryRowContext(ctx, `SELECT version FROM experiments WHERE id = $1`, e.ID).Scan(&stored); {

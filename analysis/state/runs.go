@@ -16,6 +16,11 @@ import (
 // a zero UpdatedAt is CreatedAt. An ended run whose delivery is pending is
 // queued at its NextDelivery, else its EndedAt, else its CreatedAt.
 func (s *Store) CreateRun(ctx context.Context, r analysis.Run) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.insertRun(ctx, tx, r) })
+}
+
+// insertRun is CreateRun in tx.
+func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r analysis.Run) error {
 	if r.ID == "" || r.ExperimentID == "" {
 		return errors.New("state: create run: empty ID or experiment ID")
 	}
@@ -56,18 +61,16 @@ func (s *Store) CreateRun(ctx context.Context, r analysis.Run) error {
 	if r.EndedAt != nil {
 		ended = *r.EndedAt
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-			r.ID, r.ExperimentID, spec, string(r.Status), s.t(r.StartedAt), r.NextIndex, s.t(r.NextDue),
-			nullJSON(r.State), verdict, deliveries, r.Delivered, leaseOwner, s.t(r.LeaseUntil),
-			s.t(r.CreatedAt), s.t(r.UpdatedAt), s.t(ended),
-			r.DeliveryAttempts, r.DeliveryAbandoned, s.t(schedAt(r)))
-		if err != nil {
-			return s.dbErr(fmt.Sprintf("create run %s of experiment %s", r.ID, r.ExperimentID), err)
-		}
-		return nil
-	})
+	_, err = tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		r.ID, r.ExperimentID, spec, string(r.Status), s.t(r.StartedAt), r.NextIndex, s.t(r.NextDue),
+		nullJSON(r.State), verdict, deliveries, r.Delivered, leaseOwner, s.t(r.LeaseUntil),
+		s.t(r.CreatedAt), s.t(r.UpdatedAt), s.t(ended),
+		r.DeliveryAttempts, r.DeliveryAbandoned, s.t(schedAt(r)))
+	if err != nil {
+		return s.dbErr(fmt.Sprintf("create run %s of experiment %s", r.ID, r.ExperimentID), err)
+	}
+	return nil
 }
 
 // GetRun returns one run or ErrNotFound.

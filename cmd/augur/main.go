@@ -89,6 +89,8 @@ func main() {
 	repair.Flag("backup-dir", "Where the replaced files go (default DATA_DIR/store-backup-<UTC time>).").StringVar(&ra.BackupDir)
 	repair.Flag("dry-run", "Only count the samples that would be dropped.").BoolVar(&ra.DryRun)
 
+	templates := app.TemplateCommands(a)
+
 	version := a.Command("version", "Print the version.")
 
 	cmd, err := a.Parse(joinStdinValues(os.Args[1:]))
@@ -149,6 +151,8 @@ func main() {
 		os.Exit(app.Check(os.Stdout, os.Stderr, os.Stdin, *checkFile))
 	case repair.FullCommand():
 		judgeExit(app.StoreRepair(ctx, os.Stdout, app.DefaultConfig().Log.NewLogger(os.Stderr), ra))
+	case templates.Apply, templates.List, templates.Get, templates.Delete:
+		os.Exit(templates.Run(ctx, cmd, os.Stdout, os.Stderr, os.Stdin))
 	case version.FullCommand():
 		fmt.Println("augur", app.Version)
 	}
