@@ -3,6 +3,8 @@ package kayenta
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/augurhq/augur/analysis"
@@ -69,7 +71,7 @@ func (s *Scope) UnmarshalJSON(b []byte) error {
 		Region              string            `json:"region"`
 		RawStart            json.RawMessage   `json:"start"`
 		RawEnd              json.RawMessage   `json:"end"`
-		Step                int64             `json:"step"`
+		Step                Seconds           `json:"step"`
 		ExtendedScopeParams map[string]string `json:"extendedScopeParams"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
@@ -90,7 +92,25 @@ func (s *Scope) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*s = Scope{Scope: v.Scope, Location: loc, Start: start, End: end, Step: v.Step, ExtendedScopeParams: v.ExtendedScopeParams}
+	*s = Scope{Scope: v.Scope, Location: loc, Start: start, End: end, Step: int64(v.Step), ExtendedScopeParams: v.ExtendedScopeParams}
+	return nil
+}
+
+// Seconds is a whole number of seconds, written as a JSON number or a
+// numeric string: real Kayenta configs and Spinnaker stages write a
+// scope's step as "60", which Kayenta's own mapper reads as 60.
+type Seconds int64
+
+// UnmarshalJSON reads a number or a numeric string of seconds.
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(string(b), `"`), 10, 64)
+	if err != nil {
+		return fmt.Errorf("step must be a whole number of seconds such as 60 or \"60\", got %s", b)
+	}
+	*s = Seconds(v)
 	return nil
 }
 
