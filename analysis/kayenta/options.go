@@ -40,6 +40,27 @@ type Options struct {
 	Lifetime, Interval, BeginAfter, Lookback, BaselineOffset time.Duration
 	// Source names the augur source every metric reads (default embedded).
 	Source string
+	// Unbound, when not empty, is substituted for every variable other
+	// than ${scope} that no scope gives a value, instead of refusing the
+	// config (${scope} stays the cohort's, given explicit selectors). Check uses it:
+	// a stored config is validated before any execution request binds
+	// its variables.
+	Unbound string
+}
+
+// Check validates a canary config on its own, as Kayenta's config store
+// does before any execution: everything Convert checks (structure, query
+// templates, judgement) except the values of the template variables,
+// which only an execution request's scopes give. It returns Convert's
+// warnings.
+func Check(config []byte) ([]string, error) {
+	_, warnings, err := Convert(config, Options{
+		Baseline: &analysis.Cohort{Selector: `kayenta_scope="control"`},
+		Canary:   &analysis.Cohort{Selector: `kayenta_scope="experiment"`},
+		Unbound:  "1",
+		Lifetime: time.Hour,
+	})
+	return warnings, err
 }
 
 // ScopePair is one scope of an execution request: where to find the

@@ -231,3 +231,34 @@ func TestTiming(t *testing.T) {
 		})
 	}
 }
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		config  string
+		wantErr []string
+	}{
+		{"a config whose variables only an execution binds", string(fixture(t, "checkout-promql")), nil},
+		{"a FreeMarker directive", `{"name":"x","metrics":[{"name":"m","query":{"type":"prometheus","customInlineTemplate":"PromQL:rate(x{a=\"${scope?upper_case}\"}[1m])"}}]}`,
+			[]string{"metrics[0]", "plain ${variable}"}},
+		{"no metric", `{"name":"x","metrics":[]}`, []string{"metrics"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Check([]byte(tc.config))
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("Check: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Check accepted the config, want an error with %q", tc.wantErr)
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
