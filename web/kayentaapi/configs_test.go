@@ -92,13 +92,19 @@ func TestConfigRefused(t *testing.T) {
 	}{
 		{"not an object", func(*testing.T) string { return `[1]` }, 400, "", "JSON object"},
 		{"no name", func(t *testing.T) string { return strings.Replace(base(t), `"name": "checkout-latency",`, ``, 1) }, 400, "name", "must have a name"},
-		{"name with a space", func(t *testing.T) string { return strings.Replace(base(t), `"checkout-latency"`, `"checkout latency"`, 1) }, 400, "name", "letters, digits"},
+		{"name with a space", func(t *testing.T) string {
+			return strings.Replace(base(t), `"checkout-latency"`, `"checkout latency"`, 1)
+		}, 400, "name", "letters, digits"},
 		{"no application", func(t *testing.T) string { return strings.Replace(base(t), `["checkout"]`, `[]`, 1) }, 400, "applications", "at least one application"},
-		{"duplicate metric", func(t *testing.T) string { return strings.Replace(base(t), `"p50 server span latency"`, `"p90 latency"`, 1) }, 400, "metrics[1].name", "unique"},
+		{"duplicate metric", func(t *testing.T) string {
+			return strings.Replace(base(t), `"p50 server span latency"`, `"p90 latency"`, 1)
+		}, 400, "metrics[1].name", "unique"},
 		{"FreeMarker directive", func(t *testing.T) string {
 			return strings.Replace(base(t), `service_version=\"${scope}\"}[2m])))"`, `service_version=\"${scope?lower_case}\"}[2m])))"`, 1)
 		}, 422, "metrics[0]", "plain ${variable}"},
-		{"no prometheus metric", func(t *testing.T) string { return strings.ReplaceAll(base(t), `"type": "prometheus"`, `"type": "atlas"`) }, 422, "metrics", "no prometheus metric"},
+		{"no prometheus metric", func(t *testing.T) string {
+			return strings.ReplaceAll(base(t), `"type": "prometheus"`, `"type": "atlas"`)
+		}, 422, "metrics", "no prometheus metric"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newServer(t)
