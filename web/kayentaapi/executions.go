@@ -223,6 +223,9 @@ func (a *api) resolve(c *gin.Context, kind string) (execution, error) {
 			return x, err
 		}
 		imp.Scopes, imp.Thresholds = r.Scopes, r.Thresholds
+		if err := checkWindows(r.Scopes); err != nil {
+			return x, err
+		}
 	} else {
 		var r standaloneRequest
 		if err := decodeRequest(x.request, standaloneFields, &r); err != nil {
@@ -286,4 +289,37 @@ func (a *api) startStandalone(c *gin.Context) {
 	if id, ok := a.start(c, state.KayentaStandalone); ok {
 		c.JSON(http.StatusOK, gin.H{"canaryAnalysisExecutionId": id})
 	}
+}
+
+// checkWindows refuses a canary scope without start or end: a canary
+// execution judges that window once (Kayenta's CanaryScope requires both).
+func checkWindows(scopes kayenta.Scopes) error {
+	names := make([]string, 0, len(scopes))
+	for n := range scopes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := scopes[n]
+		for _, side := range []struct {
+			name string
+			s    kayenta.Scope
+		}{{"controlScope", p.Control}, {"experimentScope", p.Experiment}} {
+			for _, f := range []struct {
+				name string
+				zero bool
+			}{{"start", side.s.Start.IsZero()}, {"end", side.s.End.IsZero()}} {
+				if !f.zero {
+					continue
+				}
+				field := fmt.Sprintf("scopes.%s.%s.%s", n, side.name, f.name)
+				return &requestError{code: http.StatusUnprocessableEntity,
+					msg: field + ": missing; a canary execution judges the window from start to end: give both as RFC 3339 times " +
+						"(with Argo Rollouts, set start and end of controlScope and experimentScope in the template); " +
+						"to judge from now on, POST /kayenta/standalone_canary_analysis with lifetimeDurationMins",
+					fields: []fieldError{{Field: field, Message: "missing: give an RFC 3339 time"}}}
+			}
+		}
+	}
+	return nil
 }

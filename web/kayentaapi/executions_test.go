@@ -158,6 +158,11 @@ func TestExecutionRefused(t *testing.T) {
 		{"step not a number", "/kayenta/canary/{id}", strings.Replace(argoRequest, `"step":"15"`, `"step":"15s"`, 1), 400, []string{"step", "seconds"}},
 		{"no scopes", "/kayenta/canary/{id}", `{"thresholds":{"pass":90,"marginal":75}}`, 400, []string{"scopes", "at least one scope"}},
 		{"missing experiment scope", "/kayenta/canary/{id}", `{"scopes":{"default":{"controlScope":{"scope":"v1"}}}}`, 400, []string{"scopes.default.experimentScope", "missing"}},
+		// Argo Rollouts v1.8.3 sends start and end only when the template
+		// sets them; Kayenta's CanaryScope requires both.
+		{"scopes without a window", "/kayenta/canary/{id}", `{"scopes":{"default":{"controlScope":{"scope":"v1","region":"","step":60},
+			"experimentScope":{"scope":"v2","region":"","step":60}}},"thresholds":{"pass":90,"marginal":75}}`, 422,
+			[]string{"scopes.default.controlScope.start", "RFC 3339", "standalone_canary_analysis"}},
 		{"inline without config", "/kayenta/canary", `{"executionRequest":` + argoRequest + `}`, 400, []string{"canaryConfig must be provided"}},
 		{"end before start", "/kayenta/canary/{id}", strings.ReplaceAll(argoRequest, `"end":"2026-05-01T12:00:00Z"`, `"end":"2026-05-01T11:00:00Z"`), 422, []string{"not after its start"}},
 	} {
