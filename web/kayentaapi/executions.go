@@ -173,6 +173,10 @@ func readBody(c *gin.Context) (json.RawMessage, error) {
 	return raw, nil
 }
 
+// adHoc is the application of an execution of an inline config sent
+// without ?application=.
+const adHoc = "ad-hoc"
+
 // execution is what a POST resolved: the config, the request, the spec
 // converted from both and the conversion's warnings.
 type execution struct {
@@ -265,7 +269,11 @@ func (a *api) start(c *gin.Context, kind string) (string, bool) {
 		a.fail(c, err, "experiment", "")
 		return "", false
 	}
-	rec := state.KayentaExecution{ID: exp.ID, Kind: kind, ConfigID: x.configID, Application: c.Query("application"),
+	app := c.Query("application")
+	if app == "" && x.configID == "" {
+		app = adHoc // as Kayenta names the application of an inline config
+	}
+	rec := state.KayentaExecution{ID: exp.ID, Kind: kind, ConfigID: x.configID, Application: app,
 		Config: x.config, Request: x.request, Warnings: x.warnings}
 	if err := a.store.CreateKayentaExecution(ctx, rec); err != nil {
 		if derr := a.exps.Delete(ctx, exp.ID); derr != nil {

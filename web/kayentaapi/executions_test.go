@@ -134,7 +134,7 @@ func TestInlineCanary(t *testing.T) {
 		t.Fatalf("POST /canary: %d %v", code, out)
 	}
 	code, doc := s.call(t, http.MethodGet, "/kayenta/canary/"+out["canaryExecutionId"].(string), "")
-	if code != http.StatusOK || path(doc, "config", "name") != "checkout-latency" || doc["canaryConfigId"] != nil {
+	if code != http.StatusOK || path(doc, "config", "name") != "checkout-latency" || doc["canaryConfigId"] != nil || doc["application"] != "ad-hoc" {
 		t.Errorf("status: %d %v", code, doc)
 	}
 }
