@@ -107,7 +107,7 @@ func badRequest(field, format string, a ...any) *requestError {
 // unprocessable wraps a conversion error of what ("the canary config").
 func unprocessable(what string, err error) *requestError {
 	msg := strings.TrimPrefix(err.Error(), "kayenta import: ")
-	field, _, _ := strings.Cut(msg, ":")
+	field, _, _ := strings.Cut(strings.TrimPrefix(msg, "the converted spec is invalid: "), ":")
 	if strings.ContainsAny(field, " ") && !strings.Contains(field, "[") {
 		field = ""
 	}
