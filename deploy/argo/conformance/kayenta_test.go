@@ -151,3 +151,70 @@ func TestKayentaProvider(t *testing.T) {
 		})
 	}
 }
+
+// TestStandaloneAnalysis replays a Spinnaker-style client of Kayenta's
+// standalone canary analysis (kayenta-standalone-canary-analysis:
+// StandaloneCanaryAnalysisController, CanaryAnalysisExecutionRequest)
+// against the live server: three 10-minute judgements of a window that
+// has passed, polled until complete.
+func TestStandaloneAnalysis(t *testing.T) {
+	srv := startAugur(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	start := now.Add(-30 * time.Minute)
+	sendTraffic(t, srv.URL(), start.Add(-3*time.Minute), now, true)
+	body := `{"canaryConfig":` + kayentaConfig + `,"executionRequest":{
+		"scopes":[{"scopeName":"default","controlScope":"v1","experimentScope":"v2","step":"15",
+			"startTimeIso":"` + start.Format(time.RFC3339) + `","endTimeIso":"` + now.Format(time.RFC3339) + `"}],
+		"thresholds":{"pass":90,"marginal":75},"analysisIntervalMins":10}}`
+	var started struct{ CanaryAnalysisExecutionID string }
+	if code := postJSON(t, srv.URL()+"/kayenta/standalone_canary_analysis?application=checkout&user=ci", body, &started); code != http.StatusOK || started.CanaryAnalysisExecutionID == "" {
+		t.Fatalf("POST: %d %+v", code, started)
+	}
+	var doc struct {
+		Complete bool
+		Status   string
+		Result   *struct {
+			DidPassThresholds      bool
+			CanaryScores           []float64
+			CanaryExecutionResults []struct{ ExecutionStatus string }
+		} `json:"canaryAnalysisExecutionResult"`
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !doc.Complete {
+		if time.Now().After(deadline) {
+			t.Fatal("not complete after a minute")
+		}
+		time.Sleep(100 * time.Millisecond)
+		resp, err := http.Get(srv.URL() + "/kayenta/standalone_canary_analysis/" + started.CanaryAnalysisExecutionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&doc)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET: %d %v", resp.StatusCode, err)
+		}
+	}
+	if doc.Status != "succeeded" || doc.Result == nil || doc.Result.DidPassThresholds || len(doc.Result.CanaryExecutionResults) == 0 ||
+		len(doc.Result.CanaryScores) != len(doc.Result.CanaryExecutionResults) {
+		t.Fatalf("complete: status %s, result %+v; want succeeded, a regressed canary not passing, a score per judgement", doc.Status, doc.Result)
+	}
+	t.Logf("judgements %d, scores %v", len(doc.Result.CanaryExecutionResults), doc.Result.CanaryScores)
+	if last := doc.Result.CanaryScores[len(doc.Result.CanaryScores)-1]; last >= 75 {
+		t.Errorf("scores %v: the regressed canary's last score is not below marginal", doc.Result.CanaryScores)
+	}
+}
+
+func postJSON(t *testing.T, url, body string, out any) int {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", bytes.NewBufferString(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("%s: %d %s", url, resp.StatusCode, b)
+	}
+	return resp.StatusCode
+}
