@@ -120,7 +120,7 @@ func (d *decoder) metric(i int, raw json.RawMessage, cfg canaryConfig, opts Opti
 		return m, nil, false, err
 	}
 	scopeName := cmp.Or(mc.ScopeName, DefaultScopeName)
-	vals := scopeValues{explicit: c.explicit}
+	vals := scopeValues{explicit: c.explicit, unbound: opts.Unbound}
 	resourceType := q.ResourceType
 	if p, ok := opts.Scopes[scopeName]; ok {
 		pair = &p

@@ -3,6 +3,8 @@ package kayenta
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/augurhq/augur/analysis"
@@ -38,6 +40,27 @@ type Options struct {
 	Lifetime, Interval, BeginAfter, Lookback, BaselineOffset time.Duration
 	// Source names the augur source every metric reads (default embedded).
 	Source string
+	// Unbound, when not empty, is substituted for every variable other
+	// than ${scope} that no scope gives a value, instead of refusing the
+	// config (${scope} stays the cohort's, given explicit selectors). Check uses it:
+	// a stored config is validated before any execution request binds
+	// its variables.
+	Unbound string
+}
+
+// Check validates a canary config on its own, as Kayenta's config store
+// does before any execution: everything Convert checks (structure, query
+// templates, judgement) except the values of the template variables,
+// which only an execution request's scopes give. It returns Convert's
+// warnings.
+func Check(config []byte) ([]string, error) {
+	_, warnings, err := Convert(config, Options{
+		Baseline: &analysis.Cohort{Selector: `kayenta_scope="control"`},
+		Canary:   &analysis.Cohort{Selector: `kayenta_scope="experiment"`},
+		Unbound:  "1",
+		Lifetime: time.Hour,
+	})
+	return warnings, err
 }
 
 // ScopePair is one scope of an execution request: where to find the
@@ -69,7 +92,7 @@ func (s *Scope) UnmarshalJSON(b []byte) error {
 		Region              string            `json:"region"`
 		RawStart            json.RawMessage   `json:"start"`
 		RawEnd              json.RawMessage   `json:"end"`
-		Step                int64             `json:"step"`
+		Step                Seconds           `json:"step"`
 		ExtendedScopeParams map[string]string `json:"extendedScopeParams"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
@@ -90,7 +113,25 @@ func (s *Scope) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*s = Scope{Scope: v.Scope, Location: loc, Start: start, End: end, Step: v.Step, ExtendedScopeParams: v.ExtendedScopeParams}
+	*s = Scope{Scope: v.Scope, Location: loc, Start: start, End: end, Step: int64(v.Step), ExtendedScopeParams: v.ExtendedScopeParams}
+	return nil
+}
+
+// Seconds is a whole number of seconds, written as a JSON number or a
+// numeric string: real Kayenta configs and Spinnaker stages write a
+// scope's step as "60", which Kayenta's own mapper reads as 60.
+type Seconds int64
+
+// UnmarshalJSON reads a number or a numeric string of seconds.
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(string(b), `"`), 10, 64)
+	if err != nil {
+		return fmt.Errorf("step must be a whole number of seconds such as 60 or \"60\", got %s", b)
+	}
+	*s = Seconds(v)
 	return nil
 }
 

@@ -206,7 +206,7 @@ type standaloneScope struct {
 	ExperimentLocation     string            `json:"experimentLocation"`
 	StartTimeIso           string            `json:"startTimeIso"`
 	EndTimeIso             string            `json:"endTimeIso"`
-	Step                   int64             `json:"step"`
+	Step                   Seconds           `json:"step"`
 	ExtendedScopeParams    map[string]string `json:"extendedScopeParams"`
 }
 
@@ -221,7 +221,7 @@ func (l standaloneScope) pair() (ScopePair, error) {
 	if err != nil {
 		return ScopePair{}, err
 	}
-	exp := Scope{Scope: l.ExperimentScope, Location: l.ExperimentLocation, Start: start, End: end, Step: l.Step, ExtendedScopeParams: l.ExtendedScopeParams}
+	exp := Scope{Scope: l.ExperimentScope, Location: l.ExperimentLocation, Start: start, End: end, Step: int64(l.Step), ExtendedScopeParams: l.ExtendedScopeParams}
 	ctl := exp
 	ctl.Scope, ctl.Location = l.ControlScope, l.ControlLocation
 	if off := l.ControlOffsetInMinutes.Duration(); off > 0 {

@@ -47,6 +47,31 @@ func TestImportRequest(t *testing.T) {
 			},
 		},
 		{
+			// Real Kayenta configs and Spinnaker stages write the step as a
+			// string ("60"); Kayenta's Jackson mapper reads it as a number.
+			name: "step as a string",
+			body: body(t, `"scopes":{"default":{
+				"controlScope":{"scope":"checkout-7d9f","location":"eu-west-1","step":"60","start":"2024-05-01T12:00:00Z","end":"2024-05-01T12:30:00Z","extendedScopeParams":{"quantile":"0.95"}},
+				"experimentScope":{"scope":"checkout-5c4b","location":"eu-west-1","step":"60","start":"2024-05-01T12:00:00Z","end":"2024-05-01T12:30:00Z","extendedScopeParams":{"quantile":"0.95"}}}}`),
+			check: func(t *testing.T, s analysis.Spec, _ []string) {
+				wantTiming(t, s, "start 2024-05-01T12:00:00Z lifetime 30m interval 0s lookback 0s begin_after 0s baseline_offset 0s step 1m")
+			},
+		},
+		{
+			name: "standalone step as a string",
+			body: body(t, `"lifetimeDurationMins":60,"scopes":[{"controlScope":"checkout-7d9f","controlLocation":"eu-west-1",
+				"experimentScope":"checkout-5c4b","experimentLocation":"eu-west-1","startTimeIso":"2024-05-01T12:00:00Z","step":"30","extendedScopeParams":{"quantile":"0.95"}}]`),
+			check: func(t *testing.T, s analysis.Spec, _ []string) {
+				wantTiming(t, s, "start 2024-05-01T12:00:00Z lifetime 1h interval 0s lookback 0s begin_after 0s baseline_offset 0s step 30s")
+			},
+		},
+		{
+			name: "step that is not a number",
+			body: body(t, `"scopes":{"default":{
+				"controlScope":{"scope":"checkout-7d9f","step":"1m"},"experimentScope":{"scope":"checkout-5c4b","step":"1m"}}}`),
+			wantErr: []string{"step", `"1m"`, "seconds"},
+		},
+		{
 			name: "standalone analysis scopes and timing",
 			body: body(t, `"name":"checkout-canary-42","lifetimeDurationMins":"60","analysisIntervalMins":15,"beginAfterMins":5,"lookbackMins":15,
 				"scopes":[{"scopeName":"default","controlScope":"checkout-7d9f","controlLocation":"eu-west-1","controlOffsetInMinutes":30,
@@ -202,6 +227,37 @@ func TestTiming(t *testing.T) {
 			wantTiming(t, spec, tc.want)
 			if tc.warning != nil {
 				wantWarning(t, warnings, tc.warning...)
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		config  string
+		wantErr []string
+	}{
+		{"a config whose variables only an execution binds", string(fixture(t, "checkout-promql")), nil},
+		{"a FreeMarker directive", `{"name":"x","metrics":[{"name":"m","query":{"type":"prometheus","customInlineTemplate":"PromQL:rate(x{a=\"${scope?upper_case}\"}[1m])"}}]}`,
+			[]string{"metrics[0]", "plain ${variable}"}},
+		{"no metric", `{"name":"x","metrics":[]}`, []string{"metrics"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Check([]byte(tc.config))
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("Check: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Check accepted the config, want an error with %q", tc.wantErr)
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
 			}
 		})
 	}

@@ -23,6 +23,9 @@ type scopeValues struct {
 	// explicit: baseline and canary selectors were given, so a variable
 	// without a value stands for the cohort like one whose values differ.
 	explicit bool
+	// unbound, when not empty, is the value of a variable no scope gives
+	// other than ${scope}, which stays the cohort's (see Options.Unbound).
+	unbound string
 }
 
 // expanded is a template with constant variables substituted and scope
@@ -89,6 +92,8 @@ func (v scopeValues) classify(name string) (value string, scoped bool, err error
 	b, okB := v.baseline[name]
 	c, okC := v.canary[name]
 	switch {
+	case !okB && !okC && v.unbound != "" && name != "scope":
+		return v.unbound, false, nil
 	case okB && okC && b == c:
 		return b, false, nil
 	case okB && okC, v.explicit:

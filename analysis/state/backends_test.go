@@ -53,7 +53,7 @@ type suiteCase struct {
 func suite() []suiteCase {
 	var all []suiteCase
 	for _, part := range [][]suiteCase{experimentCases(), runCases(), leaseCases(), commitCases(), queueCases(),
-		concurrencyCases(), migrationCases(), templateCases()} {
+		concurrencyCases(), migrationCases(), templateCases(), kayentaCases()} {
 		all = append(all, part...)
 	}
 	return all
