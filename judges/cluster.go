@@ -206,7 +206,7 @@ func ClusterCompare(canary, baseline []Cluster, cfg ClusterConfig) (ClusterResul
 			single, k, other, k-1))
 		if s2 < w {
 			s2 = w
-			notes = append(notes, floorNote(other+" clusters"))
+			notes = append(notes, floorNote(other))
 		}
 		se = math.Sqrt(s2 * (1/float64(len(x)) + 1/float64(len(y))))
 	}
@@ -277,7 +277,7 @@ func samplingVar(cs []Cluster, scale ClusterScale) float64 {
 
 // floorNote says that a cohort's spread was raised to its sampling noise.
 func floorNote(who string) string {
-	return "the " + who + " varied less than their own sampling noise allows: that noise was used as their spread"
+	return "the " + who + " clusters varied less than their own sampling noise: that noise was used as their spread"
 }
 
 // clusterValues checks one cohort's clusters and returns those with data

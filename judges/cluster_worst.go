@@ -142,7 +142,7 @@ func WorstCluster(canary, baseline []Cluster, dir Direction, scale ClusterScale)
 	// a spike within it is the effect sought, not noise.
 	if w := samplingVar(ky, scale); vy < w {
 		vy = w
-		notes = append(notes, floorNote("baseline clusters"))
+		notes = append(notes, floorNote("baseline"))
 	}
 	r.se = math.Sqrt(vy) * math.Sqrt(1+1/m)
 	if !(r.se > 0) || math.IsInf(r.se, 0) || math.IsInf(d, 0) {
