@@ -26,6 +26,7 @@ import (
 	"github.com/augurhq/augur/collector/otlpgrpc"
 	"github.com/augurhq/augur/collector/store"
 	"github.com/augurhq/augur/web"
+	"github.com/augurhq/augur/web/gates"
 	"github.com/augurhq/augur/web/promapi"
 )
 
@@ -105,6 +106,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	promapi.Register(r, st)
 	promapi.RegisterMetadata(r, st)
 	web.Register(r, mgr, logger.With("component", "api"))
+	gates.Register(r, mgr, gates.Options{ExternalURL: cfg.HTTP.ExternalURL}, logger.With("component", "gates"))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 
 	closeAll := func(g []*grpcEndpoint) {
