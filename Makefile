@@ -26,6 +26,7 @@ demo-healthy: build
 test: deps vet fmt-check
 	$(GO) test -count=1 $(PKGS)
 	cd collector/logs/lokiclient && $(GO) test -count=1 ./...
+	cd deploy/argo/conformance && $(GO) test -count=1 ./...
 
 test-race: deps
 	$(GO) test -race -count=1 $(PKGS)

@@ -30,7 +30,7 @@ func (g *gates) argo(c *gin.Context) {
 		g.refused(c, err)
 		return
 	}
-	key, err := argoKey(args)
+	key, err := argoKey(name, args)
 	if err != nil {
 		g.refused(c, err)
 		return
@@ -39,6 +39,10 @@ func (g *gates) argo(c *gin.Context) {
 	if err != nil {
 		code, msg := g.classify(c, err, "template "+name)
 		c.JSON(code, apiError{Error: msg})
+		return
+	}
+	if inst.Template != "" && inst.Template != name {
+		c.JSON(http.StatusConflict, apiError{Error: "key " + key + " belongs to an instance of template " + inst.Template + ", not " + name})
 		return
 	}
 	st, err := g.status(ctx, inst.RunID, t.OnError)

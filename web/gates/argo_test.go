@@ -98,7 +98,7 @@ func decode(t *testing.T, body string) Status {
 }
 
 func TestArgoVerdicts(t *testing.T) {
-	const key = "argo/shop/checkout/c1"
+	const key = "argo/checkout/shop/checkout/c1"
 	metric := analysis.MetricResult{Name: "errors", Classification: judges.Error, Error: "source prom: connection refused"}
 	for _, tt := range []struct {
 		name    string
@@ -148,7 +148,7 @@ func TestArgoArgsAndReportURL(t *testing.T) {
 		name, method, target, body, ext, wantKey, wantURL string
 	}{
 		{"flat jsonBody", "POST", "/api/v1/gates/argo/checkout", `{"namespace":"shop","rollout":"checkout","canary-hash":"c9","stable-hash":"s1"}`,
-			"", "argo/shop/checkout/c9", "http://example.com/experiments/exp-1"},
+			"", "argo/checkout/shop/checkout/c9", "http://example.com/experiments/exp-1"},
 		{"nested jsonBody with key", "POST", "/api/v1/gates/argo/checkout", `{"key":"deploy-42","args":{"namespace":"shop","rollout":"checkout","canary-hash":"c9","stable-hash":"s1"}}`,
 			"https://augur.example.com/", "deploy-42", "https://augur.example.com/experiments/exp-1"},
 		{"query key", "GET", argoQuery + "&key=pipeline-7", "", "https://augur.example.com/base", "pipeline-7", "https://augur.example.com/base/experiments/exp-1"},
@@ -165,5 +165,23 @@ func TestArgoArgsAndReportURL(t *testing.T) {
 				t.Errorf("instance %+v, %v", in, err)
 			}
 		})
+	}
+}
+
+func TestArgoKeyOfAnotherTemplate(t *testing.T) {
+	other := checkoutTemplate("")
+	other.Name = "payments"
+	f := newFake(checkoutTemplate(""), other)
+	r := newRouter(f, Options{})
+	if code, body := call(r, "GET", argoQuery+"&key=deploy-1", ""); code != 200 {
+		t.Fatalf("first call: %d %s", code, body)
+	}
+	code, body := call(r, "GET", strings.Replace(argoQuery, "/checkout?", "/payments?", 1)+"&key=deploy-1", "")
+	if code != http.StatusConflict || !strings.Contains(body, "belongs to an instance of template checkout") {
+		t.Errorf("got %d %s, want 409 naming the key's template", code, body)
+	}
+	// Derived keys differ per template: both templates judge the revision.
+	if code, body := call(r, "GET", strings.Replace(argoQuery, "/checkout?", "/payments?", 1), ""); code != 200 || !strings.Contains(body, `"key":"argo/payments/shop/checkout/c1"`) {
+		t.Errorf("got %d %s", code, body)
 	}
 }

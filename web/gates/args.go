@@ -127,8 +127,10 @@ func instanceArgs(t analysis.Template, args map[string]string, extra ...string) 
 }
 
 // argoKey is the call's key: the key arg, or one derived from the
-// rollout's identity.
-func argoKey(args map[string]string) (string, error) {
+// template and the rollout's identity (argo/<template>/<namespace>/
+// <rollout>/<canary-hash>: one rollout revision may be judged by several
+// templates, each with its own run).
+func argoKey(template string, args map[string]string) (string, error) {
 	if k := args[ArgKey]; k != "" {
 		return k, nil
 	}
@@ -141,5 +143,5 @@ func argoKey(args map[string]string) (string, error) {
 	if len(missing) > 0 {
 		return "", refuse(http.StatusUnprocessableEntity, "no key: pass the arg key, or namespace, rollout and canary-hash to derive it (missing: %s)", strings.Join(missing, ", "))
 	}
-	return "argo/" + args[ArgNamespace] + "/" + args[ArgRollout] + "/" + args[ArgCanaryHash], nil
+	return "argo/" + template + "/" + args[ArgNamespace] + "/" + args[ArgRollout] + "/" + args[ArgCanaryHash], nil
 }

@@ -16,10 +16,13 @@
 //
 // Args come as query parameters, or as a JSON body (Argo's jsonBody): a
 // flat object of string values, or {"key": "..", "args": {..}}. The key is
-// the "key" arg when given; otherwise it is derived from the rollout's
-// identity, which the shipped AnalysisTemplates pass as the args
-// "namespace", "rollout" and "canary-hash" (the canary's pod-template hash;
-// "stable-hash" is passed too, for the template's queries). A call with
+// the "key" arg when given; otherwise it is derived from the template and
+// the rollout's identity, which the shipped AnalysisTemplates pass as the
+// args "namespace", "rollout" and "canary-hash" (the canary's pod-template
+// hash; "stable-hash" is passed too, for the template's queries):
+// argo/<template>/<namespace>/<rollout>/<canary-hash>, so each template
+// judging a revision has its own run. A key that belongs to another
+// template's instance is refused with 409. A call with
 // neither is refused with 422 naming what is missing. The answer is always
 // 200 with
 //
@@ -58,8 +61,9 @@
 //
 // The body is Flagger's webhook payload {name, namespace, phase,
 // checksum, metadata}; the args are name, namespace, phase, checksum and
-// every metadata entry (the template's declared ones are passed on), and
-// the key is flagger/<namespace>/<name>/<checksum>, so a new revision
+// every metadata entry (the template's declared ones are passed on when
+// the run is created), and the key is
+// flagger/<template>/<namespace>/<name>/<checksum>, so a new revision
 // starts a new run. Flagger passes a call on 200–202 only, and puts the
 // body (one line) into its events. Per type:
 //

@@ -87,7 +87,7 @@ func (g *gates) flagger(c *gin.Context) {
 		say(http.StatusBadRequest, "type %q: want one of %s", typ, strings.Join(flaggerTypes, ", "))
 		return
 	}
-	key := "flagger/" + p.Namespace + "/" + p.Name + "/" + p.Checksum
+	key := "flagger/" + name + "/" + p.Namespace + "/" + p.Name + "/" + p.Checksum
 	args := map[string]string{}
 	for k, v := range p.Metadata {
 		args[k] = v
@@ -125,6 +125,9 @@ func (g *gates) flagger(c *gin.Context) {
 	}
 
 	inst, err := g.flaggerInstance(ctx, t.Template, key, args)
+	if err == nil && inst.Template != "" && inst.Template != name {
+		err = refuse(http.StatusConflict, "key %s belongs to an instance of template %s, not %s", key, inst.Template, name)
+	}
 	if err != nil {
 		var br *badRequest
 		if errors.As(err, &br) {

@@ -45,7 +45,7 @@ func TestFlaggerWebhooksAcrossRevisions(t *testing.T) {
 		{Name: "name", Required: true}, {Name: "namespace", Required: true}, {Name: "checksum", Required: true}}})
 	r := newRouter(f, Options{})
 	const rev1, rev2 = "6b8f9c7d5", "54c8d6f7b9"
-	const keyRev1, keyRev2 = "flagger/test/podinfo/" + rev1, "flagger/test/podinfo/" + rev2
+	const keyRev1, keyRev2 = "flagger/podinfo/test/podinfo/" + rev1, "flagger/podinfo/test/podinfo/" + rev2
 	steps := []struct {
 		name, typ, phase, checksum string
 		meta                       map[string]string

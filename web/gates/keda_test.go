@@ -17,7 +17,7 @@ import (
 func fp(v float64) *float64 { return &v }
 
 func TestKEDA(t *testing.T) {
-	const key = "argo/shop/checkout/c1"
+	const key = "argo/checkout/shop/checkout/c1"
 	f := newFake(checkoutTemplate(""))
 	f.spec.Metrics = []analysis.MetricSpec{
 		{Name: "p99", Judge: analysis.JudgeSpec{Type: analysis.JudgeThreshold, Upper: fp(0.5)}},
