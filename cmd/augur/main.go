@@ -89,6 +89,7 @@ func main() {
 	repair.Flag("backup-dir", "Where the replaced files go (default DATA_DIR/store-backup-<UTC time>).").StringVar(&ra.BackupDir)
 	repair.Flag("dry-run", "Only count the samples that would be dropped.").BoolVar(&ra.DryRun)
 
+	gate := app.NewGateCommand(a)
 	version := a.Command("version", "Print the version.")
 
 	cmd, err := a.Parse(joinStdinValues(os.Args[1:]))
@@ -120,6 +121,8 @@ func main() {
 			cfg.Jaeger.Listen = *jaegerListen
 		}
 		fail(app.Serve(ctx, cfg, os.Stderr), 1)
+	case gate.FullCommand():
+		os.Exit(gate.Run(ctx))
 	case demo.FullCommand():
 		opts := app.DemoOptions{Healthy: *healthy}
 		if *demoVerbose {
