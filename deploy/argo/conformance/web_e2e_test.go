@@ -83,6 +83,11 @@ func TestShippedTemplatesWithArgoWebProvider(t *testing.T) {
 			"augur-template": template, "interval": "1s", "augur-url": base}
 	}
 
+	t.Run("KEDA metrics-api reads the gate's numbers", func(t *testing.T) {
+		t.Parallel()
+		kedaJSON(t, base)
+	})
+
 	t.Run("healthy canary is promoted, never paused", func(t *testing.T) {
 		t.Parallel()
 		bg := newWebRun(t, tmpls["augur-canary"], args("checkout", "healthy1"))
