@@ -133,6 +133,9 @@ func TestArgoVerdicts(t *testing.T) {
 			if code != tt.code || s.Verdict != tt.verdict || s.Final != tt.final || !strings.Contains(s.Reason, tt.reason) {
 				t.Errorf("got %d %s, want %d verdict %s final %v reason mentioning %q", code, body, tt.code, tt.verdict, tt.final, tt.reason)
 			}
+			if strings.Contains(tt.reason, "on_error") && s.Score != nil {
+				t.Errorf("a source failure answered score %v, want null", *s.Score)
+			}
 			if s.Key != key || s.ExperimentID != "exp-1" || s.RunID != "run-1" || s.Intervals.Total != 3 || s.ReportURL != "http://example.com/experiments/exp-1" {
 				t.Errorf("identity: %+v", s)
 			}

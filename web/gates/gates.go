@@ -104,8 +104,9 @@ type Intervals struct {
 func assess(run analysis.Run, latest *analysis.IntervalResult, onError string) Status {
 	s := Status{ExperimentID: run.ExperimentID, RunID: run.ID,
 		Intervals: Intervals{Judged: run.NextIndex, Total: run.Spec.IntervalCount()}}
-	onErr := func(o judges.Outcome, reason string) {
-		s.sourceError = true
+	onErr := func(reason string) {
+		// A score without the evidence behind it would be made up.
+		s.sourceError, s.Score = true, nil
 		s.Verdict = VerdictInconclusive
 		if onError == analysis.OnErrorError {
 			s.Verdict = VerdictError
@@ -122,7 +123,7 @@ func assess(run analysis.Run, latest *analysis.IntervalResult, onError string) S
 		case judges.OutcomeMarginal:
 			s.Verdict, s.Reason = VerdictInconclusive, "marginal, not a pass: "+v.Reason
 		case judges.OutcomeError:
-			onErr(v.Verdict, v.Reason)
+			onErr(v.Reason)
 		default:
 			s.Verdict, s.Reason = VerdictInconclusive, v.Reason
 			if run.Status == analysis.RunAborted {
@@ -150,7 +151,7 @@ func assess(run analysis.Run, latest *analysis.IntervalResult, onError string) S
 	case judges.OutcomeFail:
 		s.Verdict, s.Reason = VerdictFail, prefix+v.Reason
 	case judges.OutcomeError:
-		onErr(v.Verdict, prefix+v.Reason)
+		onErr(prefix + v.Reason)
 	default:
 		// Marginal or inconclusive before the end: the run goes on and
 		// only its end decides.
