@@ -87,10 +87,9 @@ type Status struct {
 	Key          string    `json:"key,omitempty"`
 	Template     string    `json:"template,omitempty"`
 	ReportURL    string    `json:"report_url"`
-	// sourceError: the verdict stems from a source failure (on_error
-	// applied).
-	sourceError bool
-	latest      *analysis.Verdict
+	// latest is the verdict the answer reads (the final one, or the
+	// latest interval's).
+	latest *analysis.Verdict
 }
 
 // Intervals counts a run's judged and planned intervals.
@@ -106,7 +105,7 @@ func assess(run analysis.Run, latest *analysis.IntervalResult, onError string) S
 		Intervals: Intervals{Judged: run.NextIndex, Total: run.Spec.IntervalCount()}}
 	onErr := func(reason string) {
 		// A score without the evidence behind it would be made up.
-		s.sourceError, s.Score = true, nil
+		s.Score = nil
 		s.Verdict = VerdictInconclusive
 		if onError == analysis.OnErrorError {
 			s.Verdict = VerdictError
