@@ -91,6 +91,7 @@ func main() {
 
 	templates := app.TemplateCommands(a)
 
+	gate := app.NewGateCommand(a)
 	version := a.Command("version", "Print the version.")
 
 	cmd, err := a.Parse(joinStdinValues(os.Args[1:]))
@@ -122,6 +123,8 @@ func main() {
 			cfg.Jaeger.Listen = *jaegerListen
 		}
 		fail(app.Serve(ctx, cfg, os.Stderr), 1)
+	case gate.FullCommand():
+		os.Exit(gate.Run(ctx))
 	case demo.FullCommand():
 		opts := app.DemoOptions{Healthy: *healthy}
 		if *demoVerbose {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -24,6 +25,11 @@ type HTTPConfig struct {
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// MaxHeaderBytes bounds a request's header block (431 beyond).
 	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// ExternalURL is the base URL users reach augur at (scheme, host and
+	// optional path, e.g. https://augur.example.com); the gates' report
+	// links start with it. "" (the default) derives it from each request's
+	// scheme and Host.
+	ExternalURL string `yaml:"external_url"`
 }
 
 // defaultHTTP returns the HTTP listener's defaults.
@@ -50,6 +56,11 @@ func (c HTTPConfig) validate() error {
 	}
 	if c.MaxHeaderBytes <= 0 {
 		errs = append(errs, fmt.Errorf("http.max_header_bytes: must be positive, got %d", c.MaxHeaderBytes))
+	}
+	if c.ExternalURL != "" {
+		if u, err := url.Parse(c.ExternalURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("http.external_url: want an absolute http(s) URL without query, such as https://augur.example.com, got %q", c.ExternalURL))
+		}
 	}
 	return errors.Join(errs...)
 }

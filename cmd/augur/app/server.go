@@ -27,6 +27,7 @@ import (
 	"github.com/augurhq/augur/collector/store"
 	"github.com/augurhq/augur/web"
 	"github.com/augurhq/augur/web/kayentaapi"
+	"github.com/augurhq/augur/web/gates"
 	"github.com/augurhq/augur/web/promapi"
 )
 
@@ -107,6 +108,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	promapi.RegisterMetadata(r, st)
 	web.Register(r, mgr, logger.With("component", "api"))
 	kayentaapi.Register(r, mgr, eng.state, logger.With("component", "kayenta"))
+	gates.Register(r, mgr, gates.Options{ExternalURL: cfg.HTTP.ExternalURL}, logger.With("component", "gates"))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 
 	closeAll := func(g []*grpcEndpoint) {
