@@ -26,8 +26,8 @@ import (
 	"github.com/augurhq/augur/collector/otlpgrpc"
 	"github.com/augurhq/augur/collector/store"
 	"github.com/augurhq/augur/web"
-	"github.com/augurhq/augur/web/kayentaapi"
 	"github.com/augurhq/augur/web/gates"
+	"github.com/augurhq/augur/web/kayentaapi"
 	"github.com/augurhq/augur/web/promapi"
 )
 
