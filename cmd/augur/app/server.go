@@ -24,6 +24,7 @@ import (
 	"github.com/augurhq/augur/collector/jaeger"
 	"github.com/augurhq/augur/collector/logs"
 	"github.com/augurhq/augur/collector/otlpgrpc"
+	"github.com/augurhq/augur/collector/selfscrape"
 	"github.com/augurhq/augur/collector/store"
 	"github.com/augurhq/augur/web"
 	"github.com/augurhq/augur/web/promapi"
@@ -41,6 +42,7 @@ type Server struct {
 	served   chan error
 	grpcs    []*grpcEndpoint
 	ingest   *collector.Limiter // shared by every ingest endpoint
+	scraper  *selfscrape.Scraper
 }
 
 // grpcEndpoint is a gRPC server bound to its listener.
@@ -86,6 +88,9 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	mgr := eng.manager
+	expMetrics := newExperimentMetrics(mgr, cfg.Metrics, time.Now, logger.With("component", "metrics"))
+	mgr.SetObserver(expMetrics)
+	reg.MustRegister(expMetrics)
 
 	otlpMetrics := collector.NewOTLPMetricsHandler(logger, reg, st, cfg.Collector)
 	ingest := collector.NewLimiter(cfg.Collector.Limits, reg)
@@ -104,6 +109,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	r.POST("/api/v1/write", limit("remote write", cfg.Collector.MaxBodyBytes, collector.NewRemoteWriteHandler(logger, reg, st, cfg.Collector)))
 	promapi.Register(r, st)
 	promapi.RegisterMetadata(r, st)
+	promapi.RegisterStatus(r, promapi.Status{Build: buildInfo(), Exemplars: st, Metadata: promapi.GathererMetadata{Gatherer: reg}})
 	web.Register(r, mgr, logger.With("component", "api"))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 
@@ -148,8 +154,12 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		closeAll(grpcs)
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	var scraper *selfscrape.Scraper
+	if cfg.SelfScrape.Enabled {
+		scraper = selfscrape.New(reg, st, selfscrape.Target{Job: "augur", Instance: ln.Addr().String()}, cfg.SelfScrape, logger.With("component", "self_scrape"))
+	}
 	return &Server{
-		cfg: cfg, logger: logger, store: st, manager: mgr, engine: eng, listener: ln,
+		cfg: cfg, logger: logger, store: st, manager: mgr, engine: eng, listener: ln, scraper: scraper,
 		http:   newHTTPServer(r, cfg.HTTP),
 		served: make(chan error, 1),
 		grpcs:  grpcs,
@@ -169,6 +179,9 @@ func ingestGRPC(l *collector.Limiter) []grpc.ServerOption {
 func (s *Server) Start() {
 	s.logger.Info("augur listening", "url", s.URL(), "data", s.cfg.Store.Dir)
 	s.manager.Start()
+	if s.scraper != nil {
+		s.scraper.Start()
+	}
 	for _, g := range s.grpcs {
 		s.logger.Info("gRPC receiver listening", "receiver", g.name, "addr", g.lis.Addr().String())
 		go func() {
@@ -212,6 +225,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	for _, g := range s.grpcs {
 		g.srv.GracefulStop()
+	}
+	if s.scraper != nil {
+		s.scraper.Stop()
 	}
 	return errors.Join(err, s.engine.close(), s.store.Close())
 }
