@@ -47,6 +47,9 @@ const snapshotTimeout = 10 * time.Second
 
 var (
 	experimentLabels = []string{"experiment", "name", "template", "key"}
+	// effectLabels: scale is "difference" (canary minus baseline, in the
+	// metric's unit) or "ratio" (canary over baseline).
+	effectLabels = []string{"experiment", "metric", "variant", "scale"}
 	descVerdict      = prometheus.NewDesc("augur_experiment_verdict",
 		"1 for the current verdict of each experiment with an active run or one that ended within metrics.experiment_retention: running while its run is active, then the final verdict (pass, marginal, fail, inconclusive, error).",
 		append(experimentLabels, "verdict"), nil)
@@ -57,14 +60,14 @@ var (
 		"Intervals judged so far in the experiment's latest run.",
 		experimentLabels, nil)
 	descEffect = prometheus.NewDesc("augur_metric_effect",
-		"Effect of the canary (variant) against the baseline in the latest judged interval, per metric: the Hodges-Lehmann shift or difference of means (canary minus baseline, in the metric's unit), the per-pod estimate of cluster-level inference (a ratio on the log scale), or the failure-rate difference.",
-		[]string{"experiment", "metric", "variant"}, nil)
+		"Effect of the canary (variant) against the baseline in the latest judged interval, per metric: on scale=\"difference\" the Hodges-Lehmann shift, difference of means or failure-rate difference (canary minus baseline, in the metric's unit); on scale=\"ratio\" canary over baseline (per-pod inference on the log scale).",
+		effectLabels, nil)
 	descEffectLower = prometheus.NewDesc("augur_metric_effect_lower",
 		"Lower bound of augur_metric_effect's confidence interval, where the judge gives one.",
-		[]string{"experiment", "metric", "variant"}, nil)
+		effectLabels, nil)
 	descEffectUpper = prometheus.NewDesc("augur_metric_effect_upper",
 		"Upper bound of augur_metric_effect's confidence interval, where the judge gives one.",
-		[]string{"experiment", "metric", "variant"}, nil)
+		effectLabels, nil)
 	descBacklog = prometheus.NewDesc("augur_scheduling_backlog_intervals",
 		"Intervals of running experiments that are due and not judged yet.", nil, nil)
 )
@@ -166,11 +169,11 @@ func collectExperiment(ch chan<- prometheus.Metric, s analysis.ExperimentSnapsho
 			continue
 		}
 		seen[k] = true
-		effect, lo, hi := metricEffect(r)
+		effect, lo, hi, scale := metricEffect(r)
 		if effect == nil {
 			continue
 		}
-		ml := []string{e.ID, r.Name, r.Variant}
+		ml := []string{e.ID, r.Name, r.Variant, scale}
 		ch <- prometheus.MustNewConstMetric(descEffect, prometheus.GaugeValue, *effect, ml...)
 		if lo != nil && hi != nil {
 			ch <- prometheus.MustNewConstMetric(descEffectLower, prometheus.GaugeValue, *lo, ml...)
@@ -179,24 +182,30 @@ func collectExperiment(ch chan<- prometheus.Metric, s analysis.ExperimentSnapsho
 	}
 }
 
-// metricEffect is a metric result's effect and its interval's bounds (nil
-// where the judge gives none): the shift (Mann-Whitney, sequential), else
-// the first cluster-level test's estimate (per-pod inference; a ratio on
-// the log scale), else the failure-rate difference (proportions).
-func metricEffect(r analysis.MetricResult) (effect, lo, hi *float64) {
+// metricEffect is a metric result's effect, its interval's bounds (nil
+// where the judge gives none) and its scale: the shift (Mann-Whitney,
+// sequential), else the first cluster-level test's estimate (per-pod
+// inference; a ratio on the log scale), else the failure-rate difference
+// (proportions).
+func metricEffect(r analysis.MetricResult) (effect, lo, hi *float64, scale string) {
+	const diff, ratio = "difference", "ratio"
 	if r.Shift != nil {
-		return r.Shift, r.CILow, r.CIHigh
+		return r.Shift, r.CILow, r.CIHigh, diff
 	}
 	if r.Cluster != nil {
+		scale = diff
+		if r.Cluster.Scale == "log" {
+			scale = ratio
+		}
 		for _, t := range r.Cluster.Tests {
 			if t.Estimate != nil {
-				return t.Estimate, t.CILow, t.CIHigh
+				return t.Estimate, t.CILow, t.CIHigh, scale
 			}
 		}
 	}
 	if r.CanaryRate != nil && r.BaselineRate != nil {
 		d := *r.CanaryRate - *r.BaselineRate
-		return &d, nil, nil
+		return &d, nil, nil, diff
 	}
-	return nil, nil, nil
+	return nil, nil, nil, ""
 }
