@@ -11,6 +11,7 @@ import (
 
 	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/judges"
+	"github.com/augurhq/augur/web/promapi"
 )
 
 // MetricsConfig configures augur's own experiment series in /metrics (and,
@@ -45,31 +46,36 @@ const verdictRunning = "running"
 // snapshotTimeout bounds one scrape's read of the experiments.
 const snapshotTimeout = 10 * time.Second
 
+// Help texts of the series read at scrape time, which /api/v1/metadata
+// lists even before any experiment has a series.
+const (
+	helpVerdict     = "1 for the current verdict of each experiment with an active run or one that ended within metrics.experiment_retention: running while its run is active, then the final verdict (pass, marginal, fail, inconclusive, error)."
+	helpScore       = "Score (0-100) of the experiment's final verdict, or of its latest judged interval while running; absent when that verdict has no score."
+	helpIntervals   = "Intervals judged so far in the experiment's latest run."
+	helpEffect      = "Effect of the canary (variant) against the baseline in the latest judged interval, per metric: on scale=\"difference\" the Hodges-Lehmann shift, difference of means or failure-rate difference (canary minus baseline, in the metric's unit); on scale=\"ratio\" canary over baseline (per-pod inference on the log scale)."
+	helpEffectLower = "Lower bound of augur_metric_effect's confidence interval, where the judge gives one."
+	helpEffectUpper = "Upper bound of augur_metric_effect's confidence interval, where the judge gives one."
+	helpBacklog     = "Intervals of running experiments that are due and not judged yet."
+)
+
 var (
 	experimentLabels = []string{"experiment", "name", "template", "key"}
 	// effectLabels: scale is "difference" (canary minus baseline, in the
 	// metric's unit) or "ratio" (canary over baseline).
 	effectLabels = []string{"experiment", "metric", "variant", "scale"}
-	descVerdict      = prometheus.NewDesc("augur_experiment_verdict",
-		"1 for the current verdict of each experiment with an active run or one that ended within metrics.experiment_retention: running while its run is active, then the final verdict (pass, marginal, fail, inconclusive, error).",
+	descVerdict  = prometheus.NewDesc("augur_experiment_verdict", helpVerdict,
 		append(experimentLabels, "verdict"), nil)
-	descScore = prometheus.NewDesc("augur_experiment_score",
-		"Score (0-100) of the experiment's final verdict, or of its latest judged interval while running; absent when that verdict has no score.",
+	descScore = prometheus.NewDesc("augur_experiment_score", helpScore,
 		experimentLabels, nil)
-	descIntervals = prometheus.NewDesc("augur_experiment_intervals_judged",
-		"Intervals judged so far in the experiment's latest run.",
+	descIntervals = prometheus.NewDesc("augur_experiment_intervals_judged", helpIntervals,
 		experimentLabels, nil)
-	descEffect = prometheus.NewDesc("augur_metric_effect",
-		"Effect of the canary (variant) against the baseline in the latest judged interval, per metric: on scale=\"difference\" the Hodges-Lehmann shift, difference of means or failure-rate difference (canary minus baseline, in the metric's unit); on scale=\"ratio\" canary over baseline (per-pod inference on the log scale).",
+	descEffect = prometheus.NewDesc("augur_metric_effect", helpEffect,
 		effectLabels, nil)
-	descEffectLower = prometheus.NewDesc("augur_metric_effect_lower",
-		"Lower bound of augur_metric_effect's confidence interval, where the judge gives one.",
+	descEffectLower = prometheus.NewDesc("augur_metric_effect_lower", helpEffectLower,
 		effectLabels, nil)
-	descEffectUpper = prometheus.NewDesc("augur_metric_effect_upper",
-		"Upper bound of augur_metric_effect's confidence interval, where the judge gives one.",
+	descEffectUpper = prometheus.NewDesc("augur_metric_effect_upper", helpEffectUpper,
 		effectLabels, nil)
-	descBacklog = prometheus.NewDesc("augur_scheduling_backlog_intervals",
-		"Intervals of running experiments that are due and not judged yet.", nil, nil)
+	descBacklog = prometheus.NewDesc("augur_scheduling_backlog_intervals", helpBacklog, nil, nil)
 )
 
 // experimentMetrics is the experiment series: verdict, score and effects
@@ -208,4 +214,28 @@ func metricEffect(r analysis.MetricResult) (effect, lo, hi *float64, scale strin
 		return &d, nil, nil, diff
 	}
 	return nil, nil, nil, ""
+}
+
+// metadataSource is what /api/v1/metadata lists: the registry's families,
+// and the experiment series' families even while no experiment has a
+// series.
+type metadataSource struct{ reg promapi.GathererMetadata }
+
+// MetricMetadata implements promapi.MetadataSource.
+func (s metadataSource) MetricMetadata(ctx context.Context) (map[string][]promapi.MetricMetadata, error) {
+	out, err := s.reg.MetricMetadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for name, help := range map[string]string{
+		"augur_experiment_verdict": helpVerdict, "augur_experiment_score": helpScore,
+		"augur_experiment_intervals_judged": helpIntervals, "augur_metric_effect": helpEffect,
+		"augur_metric_effect_lower": helpEffectLower, "augur_metric_effect_upper": helpEffectUpper,
+		"augur_scheduling_backlog_intervals": helpBacklog,
+	} {
+		if _, ok := out[name]; !ok {
+			out[name] = []promapi.MetricMetadata{{Type: "gauge", Help: help}}
+		}
+	}
+	return out, nil
 }

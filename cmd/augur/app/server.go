@@ -109,7 +109,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	r.POST("/api/v1/write", limit("remote write", cfg.Collector.MaxBodyBytes, collector.NewRemoteWriteHandler(logger, reg, st, cfg.Collector)))
 	promapi.Register(r, st)
 	promapi.RegisterMetadata(r, st)
-	promapi.RegisterStatus(r, promapi.Status{Build: buildInfo(), Exemplars: st, Metadata: promapi.GathererMetadata{Gatherer: reg}})
+	promapi.RegisterStatus(r, promapi.Status{Build: buildInfo(), Exemplars: st, Metadata: metadataSource{reg: promapi.GathererMetadata{Gatherer: reg}}})
 	web.Register(r, mgr, logger.With("component", "api"))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 
