@@ -92,10 +92,11 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	mgr.SetObserver(expMetrics)
 	reg.MustRegister(expMetrics)
 
-	otlpMetrics := collector.NewOTLPMetricsHandler(logger, reg, st, cfg.Collector)
+	counted := countIngest(reg, spans, logRecords, st)
+	otlpMetrics := collector.NewOTLPMetricsHandler(logger, reg, counted, cfg.Collector)
 	ingest := collector.NewLimiter(cfg.Collector.Limits, reg)
 	limit := func(signal string, maxBody int64, h http.Handler) gin.HandlerFunc {
-		return gin.WrapH(ingest.Wrap(signal, maxBody, h))
+		return gin.WrapH(ingest.Wrap(signal, maxBody, collector.ProtocolHandler(httpIngestProtocol(signal), h)))
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -106,7 +107,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	r.POST("/loki/api/v1/push", limit("loki push", cfg.Logs.MaxBodyBytes, logs.NewLokiPushHandler(logger, logRecords, cfg.Logs)))
 	r.GET("/api/v1/logs/patterns", gin.WrapH(logs.NewPatternsHandler(logger, logRecords)))
 	r.GET("/api/v1/spans", gin.WrapH(collector.NewSpansHandler(spans)))
-	r.POST("/api/v1/write", limit("remote write", cfg.Collector.MaxBodyBytes, collector.NewRemoteWriteHandler(logger, reg, st, cfg.Collector)))
+	r.POST("/api/v1/write", limit("remote write", cfg.Collector.MaxBodyBytes, collector.NewRemoteWriteHandler(logger, reg, counted, cfg.Collector)))
 	promapi.Register(r, st)
 	promapi.RegisterMetadata(r, st)
 	promapi.RegisterStatus(r, promapi.Status{Build: buildInfo(), Exemplars: st, Metadata: metadataSource{reg: promapi.GathererMetadata{Gatherer: reg}}})
@@ -172,7 +173,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 // metrics adapter serves the unwrapped HTTP metrics handler, so a call
 // takes one slot, not two.)
 func ingestGRPC(l *collector.Limiter) []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(otlpgrpc.Limit(l))}
+	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(otlpgrpc.Limit(l), grpcIngestProtocol)}
 }
 
 // Start serves HTTP in the background.
