@@ -88,7 +88,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	mgr := eng.manager
-	expMetrics := newExperimentMetrics(mgr, cfg.Metrics, time.Now, logger.With("component", "metrics"))
+	expMetrics := newExperimentMetrics(mgr.Snapshotter(), cfg.Metrics, time.Now, logger.With("component", "metrics"))
 	mgr.SetObserver(expMetrics)
 	reg.MustRegister(expMetrics)
 
