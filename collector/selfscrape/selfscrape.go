@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
@@ -138,7 +139,7 @@ func (s *Scraper) Scrape(ctx context.Context) error {
 		up = 0
 	}
 	meta := func(name string, v float64) Sample {
-		return Sample{Labels: labels.FromStrings(labels.MetricName, name, "instance", s.target.Instance, "job", s.target.Job), Value: v}
+		return Sample{Labels: labels.FromStrings(model.MetricNameLabel, name, "instance", s.target.Instance, "job", s.target.Job), Value: v}
 	}
 	n := len(samples)
 	samples = append(samples,
@@ -213,7 +214,7 @@ func Samples(mfs []*dto.MetricFamily, t Target) []Sample {
 			base := b.Labels()
 			series := func(suffix string, v float64, extra ...string) {
 				lb := labels.NewBuilder(base)
-				lb.Set(labels.MetricName, name+suffix)
+				lb.Set(model.MetricNameLabel, name+suffix)
 				for i := 0; i+1 < len(extra); i += 2 {
 					lb.Set(extra[i], extra[i+1])
 				}
