@@ -9,11 +9,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/promql"
 
 	"github.com/augurhq/augur/collector/selfscrape"
+	"github.com/augurhq/augur/collector/store"
 	"github.com/augurhq/augur/collector/store/storetest"
 )
 
@@ -142,32 +141,22 @@ func TestScrapeLoopIntoStore(t *testing.T) {
 	}
 }
 
-// waitFor polls the store until expr has n samples at ts.
-func waitFor(t *testing.T, st interface {
-	Querier(mint, maxt int64) (storage.Querier, error)
-}, expr string, ts time.Time, n int) {
+// waitFor polls the store until expr has n samples at ts: PromQL sees
+// committed samples only.
+func waitFor(t *testing.T, st *store.Store, expr string, ts time.Time, n int) {
 	t.Helper()
-	ms, err := parseSelector(expr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		q, err := st.Querier(ts.UnixMilli(), ts.UnixMilli())
+		v, _, err := st.Instant(context.Background(), expr, ts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		set := q.Select(context.Background(), false, nil, ms...)
-		got := 0
-		for set.Next() {
-			got++
-		}
-		_ = q.Close()
-		if got >= n {
+		vec, _ := v.(promql.Vector)
+		if len(vec) >= n {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d series at %s, want %d", expr, got, ts, n)
+			t.Fatalf("%s: %d samples at %s, want %d", expr, len(vec), ts, n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -191,8 +180,4 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-}
-
-func parseSelector(s string) ([]*labels.Matcher, error) {
-	return parser.NewParser(parser.Options{}).ParseMetricSelector(s)
 }

@@ -90,13 +90,16 @@ func TestGrafanaDataSourceCalls(t *testing.T) {
 		}
 	})
 
-	// The self-scrape has run once at start; wait for the span series too.
+	// Wait for the self-scrape's first commit (its series are in the index
+	// from the first append, their samples once committed) and the span
+	// series.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, data := grafanaCall(t, srv, http.MethodGet, "/api/v1/label/__name__/values", rng)
 		var names []string
 		decodeInto(t, data, &names)
-		if slices.Contains(names, "augur_interval_judgements_total") && slices.Contains(names, "augur_span_duration_seconds_bucket") {
+		n, scraped := queryScalar(t, srv, `count(augur_interval_judgements_total{job="augur"})`, time.Now())
+		if scraped && n == 5 && slices.Contains(names, "augur_span_duration_seconds_bucket") {
 			break
 		}
 		if time.Now().After(deadline) {
