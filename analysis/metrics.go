@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,87 +35,52 @@ type ExperimentSnapshot struct {
 
 // Snapshotter reads ExperimentSnapshots for metrics scrapes. It keeps each
 // run's latest interval result, which never changes once recorded, and
-// reads it again only after the run judged another, so a scrape costs a
-// query for the experiments and one for their latest runs (see
-// LatestRunLister).
+// reads it again only after the run judged another; with a store that
+// lists latest runs (LatestRunLister) it also keeps the experiments'
+// records (their template and key never change), so a scrape costs one
+// query for the runs in retention and reads only experiments new to it.
 type Snapshotter struct {
-	m      *Manager
-	mu     sync.Mutex
-	latest map[string]IntervalResult // by run ID
-}
-
-// LatestRunLister is implemented by stores that list every experiment's
-// latest run in one query (analysis/state); others are asked experiment
-// by experiment.
-type LatestRunLister interface {
-	LatestRuns(ctx context.Context) ([]Run, error)
-}
-
-// latestRuns returns the latest run of each experiment of es that has one.
-func (s *Snapshotter) latestRuns(ctx context.Context, es []ExperimentRecord) (map[string]Run, error) {
-	out := make(map[string]Run, len(es))
-	if l, ok := s.m.store.(LatestRunLister); ok {
-		runs, err := l.LatestRuns(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range runs {
-			out[r.ExperimentID] = r
-		}
-		return out, nil
-	}
-	for _, e := range es {
-		runs, err := s.m.store.ListRuns(ctx, e.ID)
-		if err != nil {
-			if IsNotFound(err) {
-				continue // deleted meanwhile
-			}
-			return nil, err
-		}
-		if len(runs) > 0 {
-			out[e.ID] = runs[0]
-		}
-	}
-	return out, nil
+	m           *Manager
+	mu          sync.Mutex
+	latest      map[string]IntervalResult   // by run ID
+	experiments map[string]ExperimentRecord // by ID (LatestRunLister stores)
 }
 
 // Snapshotter returns a Snapshotter over m's store.
 func (m *Manager) Snapshotter() *Snapshotter {
-	return &Snapshotter{m: m, latest: map[string]IntervalResult{}}
+	return &Snapshotter{m: m, latest: map[string]IntervalResult{}, experiments: map[string]ExperimentRecord{}}
+}
+
+// LatestRunLister is implemented by stores that list every experiment's
+// latest run, if active or ended at or after endedSince, in one query
+// (analysis/state); of others, every experiment and its runs are read.
+type LatestRunLister interface {
+	LatestRuns(ctx context.Context, endedSince time.Time) ([]Run, error)
 }
 
 // Snapshot returns the experiments whose latest run is active, or ended at
 // or after endedSince; experiments never started, or whose latest run
 // ended before endedSince, are left out, which bounds what metrics show.
+// Experiment is the record as first read (its template and key never
+// change; a run's own spec names it).
 func (s *Snapshotter) Snapshot(ctx context.Context, endedSince time.Time) ([]ExperimentSnapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.m.store
-	es, err := st.ListExperiments(ctx)
-	if err != nil {
-		return nil, err
-	}
-	latestRun, err := s.latestRuns(ctx, es)
+	pairs, err := s.latestRuns(ctx, endedSince)
 	if err != nil {
 		return nil, err
 	}
 	now := s.m.now().UTC()
-	seen := make(map[string]bool, len(s.latest))
-	var out []ExperimentSnapshot
-	for _, e := range es {
-		r, ok := latestRun[e.ID]
-		if !ok {
-			continue
-		}
-		if !r.Status.Active() && (r.EndedAt == nil || r.EndedAt.Before(endedSince)) {
-			continue
-		}
-		snap := ExperimentSnapshot{Experiment: e, Run: r}
+	seen := make(map[string]bool, len(pairs))
+	out := make([]ExperimentSnapshot, 0, len(pairs))
+	for _, p := range pairs {
+		r := p.Run
+		snap := ExperimentSnapshot{Experiment: p.Experiment, Run: r}
 		if r.NextIndex > 0 {
 			seen[r.ID] = true
 			res, ok := s.latest[r.ID]
 			if !ok || res.Index != r.NextIndex-1 {
-				if res, ok, err = st.LatestInterval(ctx, r.ID); err != nil && !IsNotFound(err) {
+				if res, ok, err = s.m.store.LatestInterval(ctx, r.ID); err != nil && !IsNotFound(err) {
 					return nil, err
 				}
 			}
@@ -139,5 +105,63 @@ func (s *Snapshotter) Snapshot(ctx context.Context, endedSince time.Time) ([]Exp
 			delete(s.latest, id)
 		}
 	}
+	return out, nil
+}
+
+// latestRuns returns the experiments in retention with their latest runs,
+// newest experiments first.
+func (s *Snapshotter) latestRuns(ctx context.Context, endedSince time.Time) ([]ExperimentSnapshot, error) {
+	inRetention := func(r Run) bool {
+		return r.Status.Active() || (r.EndedAt != nil && !r.EndedAt.Before(endedSince))
+	}
+	l, ok := s.m.store.(LatestRunLister)
+	if !ok {
+		es, err := s.m.store.ListExperiments(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var out []ExperimentSnapshot
+		for _, e := range es {
+			runs, err := s.m.store.ListRuns(ctx, e.ID)
+			if err != nil {
+				if IsNotFound(err) {
+					continue // deleted meanwhile
+				}
+				return nil, err
+			}
+			if len(runs) > 0 && inRetention(runs[0]) {
+				out = append(out, ExperimentSnapshot{Experiment: e, Run: runs[0]})
+			}
+		}
+		return out, nil
+	}
+	runs, err := l.LatestRuns(ctx, endedSince)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ExperimentSnapshot, 0, len(runs))
+	seen := make(map[string]bool, len(runs))
+	for _, r := range runs {
+		e, ok := s.experiments[r.ExperimentID]
+		if !ok {
+			if e, err = s.m.store.GetExperiment(ctx, r.ExperimentID); err != nil {
+				if IsNotFound(err) {
+					continue // deleted meanwhile
+				}
+				return nil, err
+			}
+			s.experiments[e.ID] = e
+		}
+		seen[e.ID] = true
+		out = append(out, ExperimentSnapshot{Experiment: e, Run: r})
+	}
+	for id := range s.experiments {
+		if !seen[id] {
+			delete(s.experiments, id)
+		}
+	}
+	slices.SortFunc(out, func(a, b ExperimentSnapshot) int {
+		return b.Experiment.CreatedAt.Compare(a.Experiment.CreatedAt)
+	})
 	return out, nil
 }
