@@ -126,6 +126,8 @@ type Manager struct {
 	ended   chan struct{} // closed and replaced whenever a run ends here
 	lag     LagStats
 	running map[string]bool
+
+	observer IntervalObserver // nil: none (SetObserver)
 }
 
 // NewManager returns a manager over store; call Start to begin judging.

@@ -116,10 +116,11 @@ func (m *Manager) judgeDue(ctx context.Context, r *Run) (more, ok bool) {
 			m.logger.Debug("run yields with intervals due", "run", r.ID, "judged", judged, "next", i+1, "of", sch.Count)
 			return true, true
 		}
+		lag := now.Sub(due)
 		m.mu.Lock()
 		m.lag.Intervals++
-		m.lag.Total += now.Sub(due)
-		m.lag.Max = max(m.lag.Max, now.Sub(due))
+		m.lag.Total += lag
+		m.lag.Max = max(m.lag.Max, lag)
 		m.mu.Unlock()
 
 		v := EvaluateInterval(ctx, r.Spec, sch, i, &st, m.sources)
@@ -152,6 +153,9 @@ func (m *Manager) judgeDue(ctx context.Context, r *Run) (more, ok bool) {
 			return false, false
 		}
 		judged++
+		if m.observer != nil {
+			m.observer.IntervalJudged(v.Verdict, lag)
+		}
 		m.logger.Info("interval judged", "experiment", r.ExperimentID, "run", r.ID, "interval", i+1, "of", sch.Count,
 			"verdict", v.Verdict, "score", ScoreText(v.Score))
 		*r = next

@@ -57,7 +57,12 @@ type SpanMetrics struct {
 	mu       sync.Mutex
 	series   map[groupKey]*redState
 	card     spanLimits // span name bounds and idle state
+	ingest   *IngestCounters
 }
+
+// CountIngest makes c count the spans Consume accepts and rejects (call it
+// before serving).
+func (s *SpanMetrics) CountIngest(c *IngestCounters) { s.ingest = c }
 
 type attrLabel struct{ attr, label string }
 
@@ -209,6 +214,12 @@ type group struct {
 // Consume derives and appends the RED samples of one batch of spans.
 // Invalid spans are rejected one by one; the rest are stored.
 func (s *SpanMetrics) Consume(ctx context.Context, td ptrace.Traces) (ConsumeResult, error) {
+	res, err := s.consume(ctx, td)
+	s.ingest.Spans(ctx, res.Accepted, res.Rejected)
+	return res, err
+}
+
+func (s *SpanMetrics) consume(ctx context.Context, td ptrace.Traces) (ConsumeResult, error) {
 	groups := map[groupKey]*group{}
 	var res ConsumeResult
 	var reasons []string

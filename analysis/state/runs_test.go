@@ -14,6 +14,7 @@ func runCases() []suiteCase {
 		{"RunRoundTrip", testRunRoundTrip},
 		{"OneActiveRunPerExperiment", testOneActiveRun},
 		{"ListRunsNewestFirst", testListRunsOrder},
+		{"LatestRunsOnePerExperiment", testLatestRuns},
 		{"SetRunStatus", testSetRunStatus},
 	}
 }

@@ -67,7 +67,12 @@ type Logs struct {
 	mu     sync.Mutex
 	series map[string]*counterState
 	swept  time.Time // last look for idle series
+	ingest *collector.IngestCounters
 }
+
+// CountIngest makes c count the log records Consume accepts and rejects
+// (call it before serving).
+func (l *Logs) CountIngest(c *collector.IngestCounters) { l.ingest = c }
 
 type counterState struct {
 	base  labels.Labels
@@ -117,6 +122,12 @@ type group struct {
 // the rest are stored. The error is for a failed commit only, when nothing
 // of the batch was stored.
 func (l *Logs) Consume(ctx context.Context, records []Record) (ConsumeResult, error) {
+	res, err := l.consume(ctx, records)
+	l.ingest.LogRecords(ctx, res.Accepted, res.Rejected)
+	return res, err
+}
+
+func (l *Logs) consume(ctx context.Context, records []Record) (ConsumeResult, error) {
 	checkTime := collector.TimeCheck(l.app)
 	var res ConsumeResult
 	var reasons []string

@@ -19,6 +19,7 @@ import (
 	"github.com/augurhq/augur/collector/jaeger"
 	"github.com/augurhq/augur/collector/logs"
 	"github.com/augurhq/augur/collector/otlpgrpc"
+	"github.com/augurhq/augur/collector/selfscrape"
 	"github.com/augurhq/augur/collector/store"
 )
 
@@ -45,6 +46,11 @@ type Config struct {
 	// Analysis configures experiments: where their state lives, how
 	// replicas share them, and the sources they may read.
 	Analysis AnalysisConfig `yaml:"analysis"`
+	// Metrics bounds augur's own experiment series (/metrics).
+	Metrics MetricsConfig `yaml:"metrics"`
+	// SelfScrape appends augur's own series to the embedded store, so
+	// PromQL sees them (job="augur", instance=the listen address).
+	SelfScrape selfscrape.Config `yaml:"self_scrape"`
 }
 
 // AnalysisConfig configures the experiment engine.
@@ -129,6 +135,8 @@ func DefaultConfig() Config {
 			BatchIntervals: 10, BatchTime: 5 * time.Second,
 			Delivery: analysis.DefaultDeliveryRetry(),
 		},
+		Metrics:    defaultMetrics(),
+		SelfScrape: selfscrape.DefaultConfig(),
 	}
 }
 
@@ -161,7 +169,7 @@ func (c Config) Validate() error {
 	if c.Jaeger.Listen != "" {
 		errs = append(errs, c.Jaeger.ValidateAs("jaeger"))
 	}
-	errs = append(errs, c.Analysis.validate())
+	errs = append(errs, c.Analysis.validate(), c.Metrics.validate(), c.SelfScrape.Validate())
 	if c.Runtime.GOGC < 1 {
 		errs = append(errs, fmt.Errorf("runtime.gogc: must be a positive percentage, got %d", c.Runtime.GOGC))
 	}

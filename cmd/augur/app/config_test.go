@@ -77,10 +77,13 @@ func TestConfigValidate(t *testing.T) {
 	c.Webhook.Attempts = 0
 	c.Analysis.BatchIntervals, c.Analysis.BatchTime = 0, -time.Second
 	c.Analysis.Delivery = analysis.DeliveryRetry{Backoff: time.Minute, MaxBackoff: time.Second}
+	c.Metrics.ExperimentRetention = 0
+	c.SelfScrape.Interval = 10 * time.Millisecond
 	err := c.Validate()
 	for _, want := range []string{"listen:", "log.level", "log.format", "webhook.attempts",
 		"analysis.batch_intervals: must be at least 1, got 0", "analysis.batch_time: must be positive, got -1s",
-		"analysis.delivery.max_backoff: must be at least the backoff (1m0s), got 1s", "analysis.delivery.max_age: must be positive, got 0s"} {
+		"analysis.delivery.max_backoff: must be at least the backoff (1m0s), got 1s", "analysis.delivery.max_age: must be positive, got 0s",
+		"metrics.experiment_retention: must be positive, got 0s", "self_scrape.interval: must be at least 1s, got 10ms"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want mention of %q", err, want)
 		}

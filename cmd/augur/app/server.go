@@ -24,6 +24,7 @@ import (
 	"github.com/augurhq/augur/collector/jaeger"
 	"github.com/augurhq/augur/collector/logs"
 	"github.com/augurhq/augur/collector/otlpgrpc"
+	"github.com/augurhq/augur/collector/selfscrape"
 	"github.com/augurhq/augur/collector/store"
 	"github.com/augurhq/augur/web"
 	"github.com/augurhq/augur/web/gates"
@@ -43,6 +44,7 @@ type Server struct {
 	served   chan error
 	grpcs    []*grpcEndpoint
 	ingest   *collector.Limiter // shared by every ingest endpoint
+	scraper  *selfscrape.Scraper
 }
 
 // grpcEndpoint is a gRPC server bound to its listener.
@@ -88,11 +90,15 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	mgr := eng.manager
+	expMetrics := newExperimentMetrics(mgr.Snapshotter(), cfg.Metrics, time.Now, logger.With("component", "metrics"))
+	mgr.SetObserver(expMetrics)
+	reg.MustRegister(expMetrics)
 
-	otlpMetrics := collector.NewOTLPMetricsHandler(logger, reg, st, cfg.Collector)
+	counted := countIngest(reg, spans, logRecords, st)
+	otlpMetrics := collector.NewOTLPMetricsHandler(logger, reg, counted, cfg.Collector)
 	ingest := collector.NewLimiter(cfg.Collector.Limits, reg)
 	limit := func(signal string, maxBody int64, h http.Handler) gin.HandlerFunc {
-		return gin.WrapH(ingest.Wrap(signal, maxBody, h))
+		return gin.WrapH(ingest.Wrap(signal, maxBody, collector.ProtocolHandler(httpIngestProtocol(signal), h)))
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -103,9 +109,10 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	r.POST("/loki/api/v1/push", limit("loki push", cfg.Logs.MaxBodyBytes, logs.NewLokiPushHandler(logger, logRecords, cfg.Logs)))
 	r.GET("/api/v1/logs/patterns", gin.WrapH(logs.NewPatternsHandler(logger, logRecords)))
 	r.GET("/api/v1/spans", gin.WrapH(collector.NewSpansHandler(spans)))
-	r.POST("/api/v1/write", limit("remote write", cfg.Collector.MaxBodyBytes, collector.NewRemoteWriteHandler(logger, reg, st, cfg.Collector)))
+	r.POST("/api/v1/write", limit("remote write", cfg.Collector.MaxBodyBytes, collector.NewRemoteWriteHandler(logger, reg, counted, cfg.Collector)))
 	promapi.Register(r, st)
 	promapi.RegisterMetadata(r, st)
+	promapi.RegisterStatus(r, promapi.Status{Build: buildInfo(), Exemplars: st, Metadata: metadataSource{reg: promapi.GathererMetadata{Gatherer: reg}}})
 	web.Register(r, mgr, logger.With("component", "api"))
 	kayentaapi.Register(r, mgr, eng.state, logger.With("component", "kayenta"))
 	gates.Register(r, mgr, gates.Options{ExternalURL: cfg.HTTP.ExternalURL}, logger.With("component", "gates"))
@@ -152,8 +159,12 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		closeAll(grpcs)
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	var scraper *selfscrape.Scraper
+	if cfg.SelfScrape.Enabled {
+		scraper = selfscrape.New(reg, st, selfscrape.Target{Job: "augur", Instance: ln.Addr().String()}, cfg.SelfScrape, logger.With("component", "self_scrape"))
+	}
 	return &Server{
-		cfg: cfg, logger: logger, store: st, manager: mgr, engine: eng, listener: ln,
+		cfg: cfg, logger: logger, store: st, manager: mgr, engine: eng, listener: ln, scraper: scraper,
 		http:   newHTTPServer(r, cfg.HTTP),
 		served: make(chan error, 1),
 		grpcs:  grpcs,
@@ -166,13 +177,16 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 // metrics adapter serves the unwrapped HTTP metrics handler, so a call
 // takes one slot, not two.)
 func ingestGRPC(l *collector.Limiter) []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(otlpgrpc.Limit(l))}
+	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(otlpgrpc.Limit(l), grpcIngestProtocol)}
 }
 
 // Start serves HTTP in the background.
 func (s *Server) Start() {
 	s.logger.Info("augur listening", "url", s.URL(), "data", s.cfg.Store.Dir)
 	s.manager.Start()
+	if s.scraper != nil {
+		s.scraper.Start()
+	}
 	for _, g := range s.grpcs {
 		s.logger.Info("gRPC receiver listening", "receiver", g.name, "addr", g.lis.Addr().String())
 		go func() {
@@ -216,6 +230,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	for _, g := range s.grpcs {
 		g.srv.GracefulStop()
+	}
+	if s.scraper != nil {
+		s.scraper.Stop()
 	}
 	return errors.Join(err, s.engine.close(), s.store.Close())
 }
