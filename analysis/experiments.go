@@ -125,6 +125,11 @@ func (m *Manager) List(ctx context.Context) ([]Experiment, error) {
 	if err != nil {
 		return nil, err
 	}
+	return m.views(ctx, es)
+}
+
+// views is view of every record, in order.
+func (m *Manager) views(ctx context.Context, es []ExperimentRecord) ([]Experiment, error) {
 	out := make([]Experiment, 0, len(es))
 	for _, e := range es {
 		x, err := m.view(ctx, e)

@@ -294,13 +294,5 @@ func (m *Manager) Find(ctx context.Context, f ExperimentFilter) ([]Experiment, e
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Experiment, 0, len(es))
-	for _, e := range es {
-		x, err := m.view(ctx, e)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, nil
+	return m.views(ctx, es)
 }
