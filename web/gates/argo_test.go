@@ -136,7 +136,7 @@ func TestArgoVerdicts(t *testing.T) {
 			if strings.Contains(tt.reason, "on_error") && s.Score != nil {
 				t.Errorf("a source failure answered score %v, want null", *s.Score)
 			}
-			if s.Key != key || s.ExperimentID != "exp-1" || s.RunID != "run-1" || s.Intervals.Total != 3 || s.ReportURL != "http://example.com/experiments/exp-1" {
+			if s.Key != key || s.ExperimentID != "exp-1" || s.RunID != "run-1" || s.Intervals.Total != 3 || s.ReportURL != "http://example.com/api/v1/experiments/exp-1" {
 				t.Errorf("identity: %+v", s)
 			}
 			if f.count() != 1 {
@@ -151,10 +151,10 @@ func TestArgoArgsAndReportURL(t *testing.T) {
 		name, method, target, body, ext, wantKey, wantURL string
 	}{
 		{"flat jsonBody", "POST", "/api/v1/gates/argo/checkout", `{"namespace":"shop","rollout":"checkout","canary-hash":"c9","stable-hash":"s1"}`,
-			"", "argo/checkout/shop/checkout/c9", "http://example.com/experiments/exp-1"},
+			"", "argo/checkout/shop/checkout/c9", "http://example.com/api/v1/experiments/exp-1"},
 		{"nested jsonBody with key", "POST", "/api/v1/gates/argo/checkout", `{"key":"deploy-42","args":{"namespace":"shop","rollout":"checkout","canary-hash":"c9","stable-hash":"s1"}}`,
-			"https://augur.example.com/", "deploy-42", "https://augur.example.com/experiments/exp-1"},
-		{"query key", "GET", argoQuery + "&key=pipeline-7", "", "https://augur.example.com/base", "pipeline-7", "https://augur.example.com/base/experiments/exp-1"},
+			"https://augur.example.com/", "deploy-42", "https://augur.example.com/api/v1/experiments/exp-1"},
+		{"query key", "GET", argoQuery + "&key=pipeline-7", "", "https://augur.example.com/base", "pipeline-7", "https://augur.example.com/base/api/v1/experiments/exp-1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(checkoutTemplate(""))

@@ -50,7 +50,7 @@
 // its consecutiveErrorLimit, which suits teams that prefer an automatic
 // rollback over a paused rollout.
 //
-// report_url is <http.external_url>/experiments/<id>; with no external
+// report_url is <http.external_url>/api/v1/experiments/<id>; with no external
 // URL configured it is derived from the request's scheme and Host.
 //
 // Refusals create nothing: an unknown template is 404 naming it, a

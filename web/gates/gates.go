@@ -182,7 +182,9 @@ func (g *gates) status(ctx context.Context, runID, onError string) (Status, erro
 	return assess(run, latest, onError), nil
 }
 
-// reportURL is the experiment's page under the external URL.
+// reportURL is where the experiment is shown under the external URL: the
+// experiments API's document of it (its spec, runs, verdict and link to
+// its intervals).
 func (g *gates) reportURL(c *gin.Context, id string) string {
 	base := strings.TrimRight(g.opts.ExternalURL, "/")
 	if base == "" {
@@ -192,7 +194,7 @@ func (g *gates) reportURL(c *gin.Context, id string) string {
 		}
 		base = scheme + "://" + c.Request.Host
 	}
-	return base + "/experiments/" + id
+	return base + "/api/v1/experiments/" + id
 }
 
 // apiError is a JSON error answer.
