@@ -111,28 +111,19 @@ func TestKayentaProvider(t *testing.T) {
 			sendTraffic(t, srv.URL(), start.Add(-3*time.Minute), now, tc.regressed)
 			storeConfig(t, srv.URL())
 
-			// The scopes as Argo's documented AnalysisTemplate gives them:
-			// the stable and canary versions, a step, and the window (v1.8.3
-			// sends start and end as given).
-			scope := func(version string) v1alpha1.ScopeDetail {
-				return v1alpha1.ScopeDetail{Scope: version, Region: "local", Step: 15,
-					Start: start.Format(time.RFC3339), End: now.Format(time.RFC3339)}
-			}
-			metric := v1alpha1.Metric{Name: "kayenta", Interval: "10m", Provider: v1alpha1.MetricProvider{Kayenta: &v1alpha1.KayentaMetric{
-				Address:                  srv.URL() + "/kayenta",
-				Application:              "checkout",
-				CanaryConfigName:         "checkout-latency",
-				MetricsAccountName:       "prometheus",
-				ConfigurationAccountName: "config",
-				StorageAccountName:       "storage",
-				Threshold:                v1alpha1.KayentaThreshold{Pass: 90, Marginal: 75},
-				Scopes:                   []v1alpha1.KayentaScope{{Name: "default", ControlScope: scope("v1"), ExperimentScope: scope("v2")}},
-			}}}
+			// The shipped AnalysisTemplate, its args resolved by Argo's own
+			// run factory and metric resolution, as the controller does.
+			tmpl := shippedTemplate(t, "kayenta.yaml")
+			run := argoRun(t, tmpl, map[string]string{
+				"stable-hash": "v1", "canary-hash": "v2", "augur-url": srv.URL(),
+				"start-time": start.Format(time.RFC3339), "end-time": now.Format(time.RFC3339),
+			})
+			metric := run.metrics[0]
 			started := metav1.NewTime(start)
-			run := &v1alpha1.AnalysisRun{Status: v1alpha1.AnalysisRunStatus{StartedAt: &started}}
+			run.run.Status.StartedAt = &started
 			p := kayenta.NewKayentaProvider(*log.NewEntry(log.New()), kayenta.NewHttpClient())
 
-			m := p.Run(run, metric)
+			m := p.Run(run.run, metric)
 			if m.Phase != v1alpha1.AnalysisPhaseRunning || m.Metadata["canaryExecutionId"] == "" {
 				t.Fatalf("Run: phase %s, message %q, metadata %v", m.Phase, m.Message, m.Metadata)
 			}
@@ -142,7 +133,7 @@ func TestKayentaProvider(t *testing.T) {
 					t.Fatalf("execution %s still running after a minute", m.Metadata["canaryExecutionId"])
 				}
 				time.Sleep(100 * time.Millisecond)
-				m = p.Resume(run, metric, m)
+				m = p.Resume(run.run, metric, m)
 			}
 			if m.Phase != tc.want {
 				t.Fatalf("phase %s (score %q, message %q), want %s", m.Phase, m.Value, m.Message, tc.want)

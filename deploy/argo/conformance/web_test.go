@@ -172,8 +172,13 @@ func webPush(t *testing.T, base string, values map[string]float64, stop <-chan s
 // shippedTemplates loads deploy/argo/analysistemplate.yaml into Argo's
 // types, refusing unknown fields as the API server's schema would.
 func shippedTemplates(t *testing.T) map[string]*v1alpha1.AnalysisTemplate {
+	return loadTemplates(t, "analysistemplate.yaml")
+}
+
+// loadTemplates loads the AnalysisTemplates of a file in deploy/argo.
+func loadTemplates(t *testing.T, file string) map[string]*v1alpha1.AnalysisTemplate {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "analysistemplate.yaml"))
+	b, err := os.ReadFile(filepath.Join("..", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,11 +186,56 @@ func shippedTemplates(t *testing.T) map[string]*v1alpha1.AnalysisTemplate {
 	for _, doc := range strings.Split(string(b), "\n---\n") {
 		var at v1alpha1.AnalysisTemplate
 		if err := yaml.UnmarshalStrict([]byte(doc), &at); err != nil {
-			t.Fatalf("analysistemplate.yaml: %v", err)
+			t.Fatalf("%s: %v", file, err)
 		}
 		out[at.Name] = &at
 	}
 	return out
+}
+
+// shippedTemplate is the one AnalysisTemplate of a file in deploy/argo.
+func shippedTemplate(t *testing.T, file string) *v1alpha1.AnalysisTemplate {
+	t.Helper()
+	ts := loadTemplates(t, file)
+	if len(ts) != 1 {
+		t.Fatalf("%s: %d templates, want 1", file, len(ts))
+	}
+	for _, at := range ts {
+		return at
+	}
+	return nil
+}
+
+// resolvedRun is an AnalysisRun made by Argo's own factory (args merged
+// and checked as the rollout controller does) with each metric's args
+// resolved and the metrics validated as the analysis controller does.
+type resolvedRun struct {
+	run     *v1alpha1.AnalysisRun
+	metrics []v1alpha1.Metric
+}
+
+func argoRun(t *testing.T, tmpl *v1alpha1.AnalysisTemplate, args map[string]string) resolvedRun {
+	t.Helper()
+	var argv []v1alpha1.Argument
+	for k, v := range args {
+		argv = append(argv, v1alpha1.Argument{Name: k, Value: str(v)})
+	}
+	run, err := analysisutil.NewAnalysisRunFromTemplates([]*v1alpha1.AnalysisTemplate{tmpl}, nil, argv, nil, nil, nil, nil, "", tmpl.Name+"-", "shop")
+	if err != nil {
+		t.Fatalf("%s: %v", tmpl.Name, err)
+	}
+	r := resolvedRun{run: run}
+	for _, m := range run.Spec.Metrics {
+		resolved, err := analysisutil.ResolveMetricArgs(m, run.Spec.Args)
+		if err != nil {
+			t.Fatalf("%s: resolve args: %v", m.Name, err)
+		}
+		r.metrics = append(r.metrics, *resolved)
+	}
+	if err := analysisutil.ValidateMetrics(r.metrics); err != nil {
+		t.Fatalf("%s: Argo refuses the metrics: %v", tmpl.Name, err)
+	}
+	return r
 }
 
 // webRun is an AnalysisRun of one shipped template driven the way Argo's
@@ -205,25 +255,8 @@ func str(s string) *string { return &s }
 // controller does.
 func newWebRun(t *testing.T, tmpl *v1alpha1.AnalysisTemplate, args map[string]string) *webRun {
 	t.Helper()
-	var argv []v1alpha1.Argument
-	for k, v := range args {
-		argv = append(argv, v1alpha1.Argument{Name: k, Value: str(v)})
-	}
-	run, err := analysisutil.NewAnalysisRunFromTemplates([]*v1alpha1.AnalysisTemplate{tmpl}, nil, argv, nil, nil, nil, nil, "", tmpl.Name+"-", "shop")
-	if err != nil {
-		t.Fatalf("%s: %v", tmpl.Name, err)
-	}
-	r := &webRun{run: run}
-	for _, m := range run.Spec.Metrics {
-		resolved, err := analysisutil.ResolveMetricArgs(m, run.Spec.Args)
-		if err != nil {
-			t.Fatalf("%s: resolve args: %v", m.Name, err)
-		}
-		r.metrics = append(r.metrics, *resolved)
-	}
-	if err := analysisutil.ValidateMetrics(r.metrics); err != nil {
-		t.Fatalf("%s: Argo refuses the metrics: %v", tmpl.Name, err)
-	}
+	rr := argoRun(t, tmpl, args)
+	r := &webRun{run: rr.run, metrics: rr.metrics}
 	for _, m := range r.metrics {
 		client, err := webmetric.NewWebMetricHttpClient(m)
 		if err != nil {
