@@ -111,7 +111,7 @@ func TestArgoVerdicts(t *testing.T) {
 	}{
 		{"before the first interval", "", func(*fakeManager) {}, 200, "running", false, "0 of 3 intervals judged"},
 		{"latest interval passed", "", func(f *fakeManager) { f.judge(key, 1, judges.OutcomePass, 100, false) }, 200, "pass", false, "interval 1 of 3"},
-		{"latest interval failed", "", func(f *fakeManager) { f.judge(key, 2, judges.OutcomeFail, 20, false) }, 200, "fail", false, "interval 2 of 3: fail reason"},
+		{"failed interval within failure_limit", "", func(f *fakeManager) { f.judge(key, 2, judges.OutcomeFail, 20, false) }, 200, "running", false, "interval 2 of 3: fail so far"},
 		{"marginal interval while running", "", func(f *fakeManager) { f.judge(key, 1, judges.OutcomeMarginal, 80, false) }, 200, "running", false, "marginal so far"},
 		{"inconclusive interval while running", "", func(f *fakeManager) { f.judge(key, 1, judges.OutcomeInconclusive, 0, false) }, 200, "running", false, "inconclusive so far"},
 		{"source outage, default on_error", "", func(f *fakeManager) { f.judge(key, 1, judges.OutcomeError, 0, false, metric) }, 200, "inconclusive", false, "on_error inconclusive"},

@@ -32,9 +32,11 @@
 //
 // except for a source failure under on_error: error. While the run is
 // active, verdict is its latest judged interval's: running before the
-// first, pass or fail after one; an interval that could not decide
-// (marginal, or inconclusive for lack of data) reads running, since the
-// run goes on and only its end decides. Once the run ended, verdict is
+// first, pass after a passed one; an interval that failed within the
+// spec's failure_limit, or could not decide (marginal, or inconclusive
+// for lack of data), reads running, since the run goes on and only its
+// end decides (with failure_limit 0, the default, the first failed
+// interval ends the run in the same commit, so fail is final at once). Once the run ended, verdict is
 // the final one and final is true. A final marginal verdict reads
 // inconclusive: as in Kayenta (and Argo's own kayenta provider), a score
 // between the marginal and pass thresholds is not a pass, and the rollout

@@ -147,13 +147,13 @@ func assess(run analysis.Run, latest *analysis.IntervalResult, onError string) S
 	switch v.Verdict {
 	case judges.OutcomePass:
 		s.Verdict, s.Reason = VerdictPass, prefix+v.Reason
-	case judges.OutcomeFail:
-		s.Verdict, s.Reason = VerdictFail, prefix+v.Reason
 	case judges.OutcomeError:
 		onErr(prefix + v.Reason)
 	default:
-		// Marginal or inconclusive before the end: the run goes on and
-		// only its end decides.
+		// Failed, marginal or inconclusive while the run is still active:
+		// the spec's limits tolerate it (failure_limit 0, the default,
+		// ends the run with the first failed interval, in the same commit),
+		// so the run goes on and only its end decides.
 		s.Verdict, s.Reason = VerdictRunning, prefix+string(v.Verdict)+" so far, the run goes on: "+v.Reason
 	}
 	if run.Status == analysis.RunPaused {
