@@ -1,0 +1,10 @@
+// Package notify is what every notification receiver implements and the
+// message they render. Receivers live one per package under alerting/
+// (webhook, slack, msteams, pagerduty, email, alertmanager), each behind
+// the one Notifier method, as Alertmanager keeps its integrations; routing
+// (alerting/route) decides which receivers get a message and when, and the
+// delivery loop retries what a Notifier reports as retryable.
+//
+// It imports nothing of augur: the message is built from a verdict by the
+// caller.
+package notify
