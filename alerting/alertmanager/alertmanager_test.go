@@ -27,7 +27,7 @@ func message() notify.Message {
 	score := 41.25
 	return notify.Message{
 		ID: "msg_1", Event: notify.EventVerdict, ExperimentID: "exp1", RunID: "run1", Name: "checkout",
-		Labels: map[string]string{"team": "payments", "app.kubernetes.io/name": "checkout", "alertname": "spoofed", "empty": ""},
+		Labels:  map[string]string{"team": "payments", "app.kubernetes.io/name": "checkout", "alertname": "spoofed", "empty": ""},
 		Verdict: "fail", Severity: notify.SeverityCritical, Score: &score, Reason: "2 of 5 metrics failed",
 		Failing: []notify.Metric{
 			{Name: "latency_p99", Classification: "fail", Reason: "p99 +40%"},
