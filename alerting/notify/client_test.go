@@ -2,6 +2,9 @@ package notify
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"net"
 	"net/http"
@@ -345,5 +348,65 @@ func TestHTTPConfigValidate(t *testing.T) {
 	}
 	if err := DefaultHTTPConfig().Validate("r"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestHTTPClientTLS(t *testing.T) {
+	var peers atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peers.Store(int32(len(r.TLS.PeerCertificates)))
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	_ = os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	// The server's own pair doubles as a client certificate.
+	key, err := x509.MarshalPKCS8PrivateKey(srv.TLS.Certificates[0].PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+
+	for _, tc := range []struct {
+		name      string
+		tls       TLSConfig
+		url       string
+		wantErr   string
+		wantPeers int32
+	}{
+		{"system roots refuse a test CA", TLSConfig{}, srv.URL, "certificate", 0},
+		{"ca_file", TLSConfig{CAFile: ca}, srv.URL, "", 0},
+		{"server_name checked", TLSConfig{CAFile: ca, ServerName: "wrong.example"}, srv.URL, "wrong.example", 0},
+		{"server_name for a name the URL lacks", TLSConfig{CAFile: ca, ServerName: "example.com"}, "https://127.0.0.1:" + port, "", 0},
+		{"client certificate", TLSConfig{CAFile: ca, CertFile: certFile, KeyFile: keyFile}, srv.URL, "", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			peers.Store(-1)
+			cfg := DefaultHTTPConfig()
+			cfg.TLS = tc.tls
+			c, err := NewHTTPClient(cfg, Guard{AllowLoopback: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = get(t, c, tc.url)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if peers.Load() != tc.wantPeers {
+				t.Fatalf("client certificates %d, want %d", peers.Load(), tc.wantPeers)
+			}
+		})
 	}
 }
