@@ -19,7 +19,13 @@ go mod download
 #     run as the package's postgres system user when tests run as root. The
 #     package's own cluster and service, whether running or not, play no
 #     part.
-pkgs=(prometheus postgresql)
+#   python3-aiosmtpd: the SMTP server (STARTTLS, AUTH) that receives
+#     alerting/email's messages in its tests, run by Debian's own python3
+#     (/usr/bin/python3) on a free loopback port.
+#   prometheus-alertmanager: Alertmanager 0.25, which alerting/alertmanager's
+#     tests start on free loopback ports with a minimal config and a
+#     temporary storage directory; the package's service plays no part.
+pkgs=(prometheus postgresql python3-aiosmtpd prometheus-alertmanager)
 # Reference data and scipy comparisons (make refdata, make bench-scipy).
 if [ "${REFDATA:-}" = 1 ]; then
 	pkgs+=(python3-scipy python3-numpy r-base-core)
