@@ -105,7 +105,9 @@ func slot(m notify.Message) string {
 }
 
 // Add routes m at now and puts it in the group of every route it matches;
-// it returns those routes (none when the tree routes nothing). A new group
+// it returns those routes (none when the tree routes nothing). A resolved
+// message also replaces the firing message of its experiment and event in
+// every group that holds one, wherever it was routed. A new group
 // is looked at after its group_wait, or at once when m happened longer
 // than group_wait ago.
 func (d *Dispatcher) Add(m notify.Message, now time.Time) []*Route {
@@ -113,6 +115,7 @@ func (d *Dispatcher) Add(m notify.Message, now time.Time) []*Route {
 	routes := d.tree.Match(lset)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	s := slot(m)
 	for _, r := range routes {
 		gl := groupLabels(lset, r.Opts)
 		key := d.tree.Key(r) + ":" + renderLabels(gl)
@@ -125,15 +128,32 @@ func (d *Dispatcher) Add(m notify.Message, now time.Time) []*Route {
 			}
 			d.groups[id] = g
 		}
-		s := slot(m)
-		i := sort.Search(len(g.Messages), func(i int) bool { return slot(g.Messages[i]) >= s })
-		if i < len(g.Messages) && slot(g.Messages[i]) == s {
-			g.Messages[i] = m
-		} else {
-			g.Messages = slices.Insert(g.Messages, i, m)
+		g.put(s, m)
+	}
+	if m.Resolved {
+		// A resolved message's labels differ from the firing one's (a pass
+		// is not a fail), so routes matching the verdict would never see
+		// it: it also resolves its slot in every group holding it.
+		for _, g := range d.groups {
+			if i, ok := g.find(s); ok && !g.Messages[i].Resolved {
+				g.Messages[i] = m
+			}
 		}
 	}
 	return routes
+}
+
+func (g *Group) find(s string) (int, bool) {
+	i := sort.Search(len(g.Messages), func(i int) bool { return slot(g.Messages[i]) >= s })
+	return i, i < len(g.Messages) && slot(g.Messages[i]) == s
+}
+
+func (g *Group) put(s string, m notify.Message) {
+	if i, ok := g.find(s); ok {
+		g.Messages[i] = m
+	} else {
+		g.Messages = slices.Insert(g.Messages, i, m)
+	}
 }
 
 // Due returns the notifications to send at now, ordered by when they were
