@@ -94,6 +94,13 @@ func NewDispatcher(tree *Tree, state State) *Dispatcher {
 
 func groupID(routeID, key string) string { return routeID + "\x00" + key }
 
+func lessGroup(a, b *Group) bool {
+	if a.RouteID != b.RouteID {
+		return a.RouteID < b.RouteID
+	}
+	return a.Key < b.Key
+}
+
 // slot is a message's place in a group: a later message about the same
 // experiment and event replaces it.
 func slot(m notify.Message) string {
@@ -180,8 +187,9 @@ func (d *Dispatcher) Due(now time.Time) []Notification {
 		if !due[i].Next.Equal(due[j].Next) {
 			return due[i].Next.Before(due[j].Next)
 		}
-		return groupID(due[i].RouteID, due[i].Key) < groupID(due[j].RouteID, due[j].Key)
+		return lessGroup(due[i], due[j])
 	})
+	inhibit := d.tree.inhibitor(firing)
 	var out []Notification
 	for _, g := range due {
 		r, err := d.tree.route(g.RouteID)
@@ -199,7 +207,7 @@ func (d *Dispatcher) Due(now time.Time) []Notification {
 			switch {
 			case m.Resolved:
 				resolvedSlots = append(resolvedSlots, slot(m))
-			case d.tree.Inhibited(Labels(m), firing):
+			case inhibit.inhibited(Labels(m)):
 				continue
 			default:
 				firingSlots = append(firingSlots, slot(m))
@@ -301,9 +309,7 @@ func (d *Dispatcher) State() State {
 		}
 		s.Groups = append(s.Groups, c)
 	}
-	sort.Slice(s.Groups, func(i, j int) bool {
-		return groupID(s.Groups[i].RouteID, s.Groups[i].Key) < groupID(s.Groups[j].RouteID, s.Groups[j].Key)
-	})
+	sort.Slice(s.Groups, func(i, j int) bool { return lessGroup(&s.Groups[i], &s.Groups[j]) })
 	return s
 }
 

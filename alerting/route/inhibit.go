@@ -1,5 +1,7 @@
 package route
 
+import "strings"
+
 type inhibitRule struct {
 	source, target Matchers
 	equal          []string
@@ -13,31 +15,64 @@ type inhibitRule struct {
 // also match both sides are ignored, so a message never inhibits itself or
 // its peers.
 func (t *Tree) Inhibited(target map[string]string, firing []map[string]string) bool {
-	for _, r := range t.inhibit {
-		if !r.target.Matches(target) {
-			continue
-		}
-		twoSided := r.source.Matches(target)
+	return t.inhibitor(firing).inhibited(target)
+}
+
+// inhibitor indexes the firing sources of each rule by their values of the
+// rule's equal labels, so that a check costs a lookup, not a scan.
+type inhibitor struct {
+	rules []inhibitRule
+	// sources[i][key] says whether rule i has a source with these equal
+	// values, and whether one of them does not also match the target side.
+	sources []map[string]sourceKinds
+}
+
+type sourceKinds struct{ any, oneSided bool }
+
+func (t *Tree) inhibitor(firing []map[string]string) inhibitor {
+	in := inhibitor{rules: t.inhibit, sources: make([]map[string]sourceKinds, len(t.inhibit))}
+	for i, r := range t.inhibit {
+		idx := map[string]sourceKinds{}
 		for _, src := range firing {
 			if !r.source.Matches(src) {
 				continue
 			}
-			if twoSided && r.target.Matches(src) {
-				continue
+			k := equalKey(r.equal, src)
+			s := idx[k]
+			s.any = true
+			if !r.target.Matches(src) {
+				s.oneSided = true
 			}
-			if equalOn(r.equal, src, target) {
+			idx[k] = s
+		}
+		in.sources[i] = idx
+	}
+	return in
+}
+
+func (in inhibitor) inhibited(target map[string]string) bool {
+	for i, r := range in.rules {
+		if !r.target.Matches(target) {
+			continue
+		}
+		s := in.sources[i][equalKey(r.equal, target)]
+		if r.source.Matches(target) {
+			if s.oneSided {
 				return true
 			}
+		} else if s.any {
+			return true
 		}
 	}
 	return false
 }
 
-func equalOn(names []string, a, b map[string]string) bool {
+// equalKey joins the values of names in l; a missing label is empty.
+func equalKey(names []string, l map[string]string) string {
+	var b strings.Builder
 	for _, n := range names {
-		if a[n] != b[n] {
-			return false
-		}
+		b.WriteString(l[n])
+		b.WriteByte(0xff) // not valid UTF-8, so never inside a value
 	}
-	return true
+	return b.String()
 }
