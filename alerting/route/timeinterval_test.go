@@ -47,6 +47,11 @@ func TestIntervalContains(t *testing.T) {
 		{"every field must hold", TimeInterval{Weekdays: []string{"saturday"}, Times: []TimeRange{{"00:00", "06:00"}}}, at("2026-12-05T07:00:00Z"), false},
 		// 2026-03-08 is the US spring-forward day: 03:30 local exists, in EDT.
 		{"across DST", TimeInterval{Times: []TimeRange{{"03:00", "04:00"}}, Location: "America/New_York"}, time.Date(2026, 3, 8, 3, 30, 0, 0, ny), true},
+		// Alertmanager's timeinterval/timeinterval_test.go regression case
+		// for -1 across a spring-forward month (prometheus/alertmanager#5447):
+		// March has 31 days in New York too.
+		{"last day of a spring-forward month", TimeInterval{DaysOfMonth: []string{"-1"}, Location: "America/New_York"}, time.Date(2026, 3, 31, 12, 0, 0, 0, ny), true},
+		{"not the day before it", TimeInterval{DaysOfMonth: []string{"-1"}, Location: "America/New_York"}, time.Date(2026, 3, 30, 12, 0, 0, 0, ny), false},
 		{"last day in local time", TimeInterval{DaysOfMonth: []string{"-1"}, Location: "America/New_York"}, at("2026-12-01T03:00:00Z"), true},
 	}
 	for _, tt := range tests {
