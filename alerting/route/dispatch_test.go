@@ -33,6 +33,7 @@ route:
     mute_time_intervals: [weekends]
   - matchers: [team="office"]
     active_time_intervals: [office]
+  - matchers: [event="interval_failed"]
   # Everything else, including what the pager route passed on.
   - receiver: slack
 inhibit_rules:
@@ -186,9 +187,9 @@ func TestDispatcher(t *testing.T) {
 			{at: 0, add: add(msg("payments", "e1 marginal/interval_failed", t0), msg("checkout", "e2 marginal", t0), msg("payments", "e1 fail", t0))},
 			{at: 10 * time.Second, want: []string{"pager first e1:fail", "slack first e1:fail", "slack first e2:marginal"}},
 			// The fail resolves: the marginal event is no longer
-			// inhibited and is new to the group.
+			// inhibited, and its group sends it for the first time.
 			{at: 20 * time.Second, add: add(msg("payments", "e1 pass", t0))},
-			{at: 70 * time.Second, want: []string{"pager resolved e1:pass", "slack changed e1:marginal,e1:pass"}},
+			{at: 70 * time.Second, want: []string{"pager resolved e1:pass", "slack first e1:marginal", "slack resolved e1:pass"}},
 		}},
 		{"mute: nothing while muted, the backlog when it ends", []step{
 			{at: sat, add: add(msg("weekend-quiet", "e1 marginal", t0.Add(sat)))},

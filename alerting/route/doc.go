@@ -13,7 +13,9 @@
 // its own; the caller passes the time, and persists State() (JSON) to
 // resume after a restart.
 //
-// Where it differs from Alertmanager, on purpose: a resolved message is
+// Where it differs from Alertmanager, on purpose: events other than
+// verdicts go only to routes that match on the event label; a resolved
+// message is
 // never inhibited and is kept through a mute, so a receiver that raised an
 // incident always hears it resolved; repeat_interval is due at exactly
 // last send + repeat_interval on the group_interval tick that reaches it;

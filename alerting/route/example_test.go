@@ -37,6 +37,8 @@ func TestExampleConfig(t *testing.T) {
 		{"search marginal to teams", map[string]string{"team": "discovery", "verdict": "marginal", "event": "verdict"}, []string{"msteams-search"}},
 		{"unowned fail pages and reaches the release channel", map[string]string{"verdict": "fail", "event": "verdict"}, []string{"pagerduty-oncall", "slack-releases"}},
 		{"unowned pass", map[string]string{"verdict": "pass", "event": "verdict"}, []string{"slack-releases"}},
+		{"run start to the release channel", map[string]string{"team": "payments", "event": "run_started"}, []string{"slack-releases"}},
+		{"an unowned failing interval is not asked for", map[string]string{"verdict": "marginal", "event": "interval_failed"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,6 +27,9 @@ type Route struct {
 	Matchers Matchers
 	Continue bool
 	Routes   []*Route
+	// asksEvents: a matcher names the event label, so the node hears of
+	// the events it matches, not only of verdicts.
+	asksEvents bool
 }
 
 // Build validates c against the receiver names and compiles it. A nil
@@ -82,6 +85,9 @@ func (t *Tree) build(c *RouteConfig, opts Options, id string) *Route {
 	opts.ActiveTimeIntervals = c.ActiveTimeIntervals
 	ms, _ := parseMatcherList(c.Matchers) // validated
 	r := &Route{ID: id, Opts: opts, Matchers: ms, Continue: c.Continue}
+	for _, m := range ms {
+		r.asksEvents = r.asksEvents || m.Name == "event"
+	}
 	t.byID[id] = r
 	for i, cc := range c.Routes {
 		cid := strconv.Itoa(i)
@@ -118,26 +124,38 @@ func Labels(m notify.Message) map[string]string {
 // matching children hands the message to them, a node whose children all
 // fail to match takes it itself, and the walk stops at the first matching
 // child unless that child has continue set (Alertmanager's semantics).
+//
+// Events other than verdicts (run_started, run_aborted, interval_failed)
+// are sent only where a route asks for them: such a message can only be
+// taken by a node that, or one of whose ancestors, has a matcher on the
+// event label; a matching node that neither takes it nor has a child that
+// does counts as not matching, so the walk goes on to its siblings.
 func (t *Tree) Match(lset map[string]string) []*Route {
 	if t.Root == nil {
 		return nil
 	}
-	return t.Root.match(lset)
+	ev := lset["event"]
+	optIn := ev != "" && ev != string(notify.EventVerdict)
+	return t.Root.match(lset, optIn, false)
 }
 
-func (r *Route) match(lset map[string]string) []*Route {
+func (r *Route) match(lset map[string]string, optIn, asked bool) []*Route {
 	if !r.Matchers.Matches(lset) {
 		return nil
 	}
+	asked = asked || r.asksEvents
 	var all []*Route
 	for _, c := range r.Routes {
-		m := c.match(lset)
+		m := c.match(lset, optIn, asked)
 		all = append(all, m...)
 		if m != nil && !c.Continue {
 			break
 		}
 	}
 	if len(all) == 0 {
+		if optIn && !asked {
+			return nil
+		}
 		all = append(all, r)
 	}
 	return all

@@ -226,6 +226,49 @@ route:
 	}
 }
 
+// TestEventsOptIn: events other than verdicts go only where a route names
+// the event label; verdicts follow Alertmanager's walk unchanged.
+func TestEventsOptIn(t *testing.T) {
+	tree := mustBuild(t, `
+route:
+  receiver: slack
+  routes:
+  - matchers: [team="payments"]
+    receiver: payments
+    routes:
+    - matchers: [event="interval_failed"]
+      receiver: payments-mail
+  - matchers: ['event=~"run_.*"']
+    receiver: releases
+    routes:
+    - matchers: [team="search"]
+      receiver: search
+`, "slack", "payments", "payments-mail", "releases", "search")
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   []string
+	}{
+		{"verdict as before", map[string]string{"team": "payments", "event": "verdict"}, []string{"payments"}},
+		{"no event label is a verdict", map[string]string{"team": "other"}, []string{"slack"}},
+		{"asked for by a child", map[string]string{"team": "payments", "event": "interval_failed"}, []string{"payments-mail"}},
+		{"a matching team that does not ask passes it on", map[string]string{"team": "payments", "event": "run_started"}, []string{"releases"}},
+		{"asking is inherited", map[string]string{"team": "search", "event": "run_aborted"}, []string{"search"}},
+		{"nobody asks: not routed, not even to the root", map[string]string{"team": "other", "event": "interval_failed"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, r := range tree.Match(tt.labels) {
+				got = append(got, r.Opts.Receiver)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseMatchers(t *testing.T) {
 	tests := []struct {
 		in      string
