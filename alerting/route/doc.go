@@ -15,10 +15,9 @@
 //
 // Where it differs from Alertmanager, on purpose: events other than
 // verdicts go only to routes that match on the event label; a resolved
-// message is
-// never inhibited and is kept through a mute, so a receiver that raised an
-// incident always hears it resolved; repeat_interval is due at exactly
-// last send + repeat_interval on the group_interval tick that reaches it;
-// a message's identity in a group is its experiment and event, so a later
-// verdict of the same experiment replaces the earlier one.
+// message is never inhibited and is kept through a mute, so a receiver that
+// raised an incident always hears it resolved; repeat_interval is due at
+// exactly last send + repeat_interval on the group_interval tick that
+// reaches it; a message's identity in a group is its experiment and event,
+// so a later verdict of the same experiment replaces the earlier one.
 package route
