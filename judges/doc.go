@@ -179,7 +179,7 @@
 //   - The sampling-noise floor (both of the above): a cluster may carry
 //     SE, the standard error of its value from its own data (the spread
 //     of its points over their effective number; for a histogram quantile
-//     QuantileSE, the delta method on the bucket interpolation). A cohort's
+//     QuantileSE, half the quantile's one-sigma rank interval). A cohort's
 //     spread is then never taken below the mean squared SE of its
 //     clusters (on the log scale SE/value), the positive-part estimator
 //     of a random-effects model: the spread between pods estimates their
