@@ -1,6 +1,16 @@
 // Package alerting delivers what analysis decides to the systems that act on
-// it. Each receiver is one small package implementing analysis.Sink, wired
-// explicitly by the application (no init-time registries).
+// it, one small package per receiver, wired explicitly by the application
+// (no init-time registries):
+//
+//   - alerting/webhook: the verdict JSON to a spec's webhooks (an
+//     analysis.Sink, what augur serve delivers with today).
+//   - alerting/notify: the Notifier every routed receiver implements, the
+//     Message it renders, how an answer is classified (permanent,
+//     retryable, Retry-After) and the SSRF-guarded HTTP client.
+//   - alerting/route: Alertmanager's routing tree over messages (matching,
+//     grouping and timing, inhibition, time intervals), pure.
+//   - receivers behind notify.Notifier: signedwebhook (Standard Webhooks),
+//     email, alertmanager, and the chat and paging services.
 //
 // alerting may import analysis; analysis must never import alerting.
 package alerting
