@@ -1,8 +1,8 @@
 // Package slack posts notifications to a Slack incoming webhook as a Block
-// Kit message: a header with the verdict and the experiment, the one-line
-// reason, the score, the failing metrics with their reasons, and a button
-// that opens the report, inside an attachment whose colour bar shows the
-// severity.
+// Kit message: a header with the verdict and the experiment and the
+// one-line reason on top; the score, the failing metrics with their
+// reasons and a button that opens the report below, in an attachment
+// whose colour bar shows the severity.
 //
 // The webhook URL is the secret: it comes from a file or inline, is read
 // again for every message (so it can be rotated without a restart), and

@@ -33,13 +33,16 @@ var colours = map[string]string{
 
 // payload is an incoming webhook's JSON body.
 type payload struct {
-	Channel     string       `json:"channel,omitempty"`
-	Username    string       `json:"username,omitempty"`
+	Channel  string `json:"channel,omitempty"`
+	Username string `json:"username,omitempty"`
+	// Text is the notification's fallback: with blocks present Slack shows
+	// it only in notifications and where blocks cannot be drawn.
 	Text        string       `json:"text"`
+	Blocks      []block      `json:"blocks"`
 	Attachments []attachment `json:"attachments"`
 }
 
-// attachment carries the blocks so that its colour bar shows the
+// attachment carries the details so that its colour bar shows the
 // severity (blocks at the top level have no colour).
 type attachment struct {
 	Color    string  `json:"color"`
@@ -68,41 +71,42 @@ type element struct {
 	Style string `json:"style,omitempty"`
 }
 
-// render builds the message for m.
+// render builds the message for m: the headline and the reason at the
+// top, the facts, failing metrics, context and report button in an
+// attachment coloured by severity.
 func render(cfg Config, m notify.Message) payload {
 	title := Title(m)
-	blocks := []block{
+	top := []block{
 		{Type: "header", Text: &text{Type: "plain_text", Text: cut(title, maxHeader), Emoji: true}},
 	}
 	if m.Reason != "" {
-		blocks = append(blocks, block{Type: "section", Text: &text{Type: "mrkdwn", Text: cut(escape(m.Reason), maxText)}})
+		top = append(top, block{Type: "section", Text: &text{Type: "mrkdwn", Text: cut(escape(m.Reason), maxText)}})
 	}
-	fields := []text{
+	details := []block{{Type: "section", Fields: []text{
 		{Type: "mrkdwn", Text: cut("*Verdict*\n"+orDash(m.Verdict), maxField)},
 		{Type: "mrkdwn", Text: "*Score*\n" + Score(m.Score)},
 		{Type: "mrkdwn", Text: cut("*Experiment*\n"+escape(m.Name), maxField)},
 		{Type: "mrkdwn", Text: "*Severity*\n" + orDash(m.Severity)},
-	}
-	blocks = append(blocks, block{Type: "section", Fields: fields})
+	}}}
 	if len(m.Failing) > 0 {
-		blocks = append(blocks, block{Type: "section", Text: &text{Type: "mrkdwn", Text: failingList(m.Failing)}})
+		details = append(details, block{Type: "section", Text: &text{Type: "mrkdwn", Text: failingList(m.Failing)}})
 	}
-	blocks = append(blocks, block{Type: "context", Elements: []element{{Type: "mrkdwn", Text: cut(contextLine(m), maxText)}}})
+	details = append(details, block{Type: "context", Elements: []element{{Type: "mrkdwn", Text: cut(contextLine(m), maxText)}}})
 	if m.ReportURL != "" && utf8.RuneCountInString(m.ReportURL) <= maxButtonURL {
-		blocks = append(blocks, block{Type: "actions", Elements: []element{{
+		details = append(details, block{Type: "actions", Elements: []element{{
 			Type: "button", Text: text{Type: "plain_text", Text: "Open report"}, URL: m.ReportURL, Style: buttonStyle(m.Severity),
 		}}})
 	}
-	if len(blocks) > maxBlocks { // cannot happen with this layout; kept as the limit's guard
-		blocks = blocks[:maxBlocks]
-	}
+	// At most 2 + 4 blocks: far inside the 50 a message may hold; the
+	// metric list is one section, cut to its 3,000 characters.
 	fallback := cut(title+": "+m.Reason, maxFallback)
 	return payload{
 		Channel:  cfg.Channel,
 		Username: cfg.Username,
 		Text:     fallback,
+		Blocks:   top,
 		Attachments: []attachment{{
-			Color: colour(m.Severity), Fallback: fallback, Blocks: blocks,
+			Color: colour(m.Severity), Fallback: fallback, Blocks: details,
 		}},
 	}
 }

@@ -144,8 +144,8 @@ func TestReplay(t *testing.T) {
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err %v, want error %v", err, tc.wantErr)
 			}
-			if got["attachments"] == nil {
-				t.Error("Slack did not get the attachments")
+			if got["blocks"] == nil || got["attachments"] == nil || got["text"] == "" {
+				t.Error("Slack did not get the text, blocks and attachments")
 			}
 			if err == nil {
 				return
@@ -202,7 +202,7 @@ func TestOversizedMessage(t *testing.T) {
 	if err := json.Unmarshal(raw, &p); err != nil {
 		t.Fatal(err)
 	}
-	blocks := p.Attachments[0].Blocks
+	blocks := append(p.Blocks, p.Attachments[0].Blocks...)
 	if len(blocks) > maxBlocks {
 		t.Errorf("%d blocks", len(blocks))
 	}
