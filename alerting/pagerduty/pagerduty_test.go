@@ -3,6 +3,7 @@ package pagerduty
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -371,4 +372,29 @@ func noSecret(t *testing.T, err error) {
 	if strings.Contains(err.Error(), routingKey) {
 		t.Errorf("error %q shows the routing key", err)
 	}
+}
+
+// TestTimeout: an endpoint that never answers costs one Timeout, and the
+// retryable error keeps the deadline without the routing key.
+func TestTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release) // before Close, which waits for the handler
+	cfg := config(srv.URL)
+	cfg.Timeout = 50 * time.Millisecond
+	n, err := New(cfg, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.Notify(context.Background(), failMessage())
+	if !errors.Is(err, context.DeadlineExceeded) || notify.IsPermanent(err) {
+		t.Fatalf("err %v, want a retryable deadline", err)
+	}
+	noSecret(t, err)
 }

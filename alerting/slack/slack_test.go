@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -336,4 +337,29 @@ func noSecret(t *testing.T, err error) {
 			t.Errorf("error %q shows the webhook secret", err)
 		}
 	}
+}
+
+// TestTimeout: a webhook that never answers costs one Timeout, and the
+// retryable error says so without the URL.
+func TestTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release) // before Close, which waits for the handler
+	cfg := DefaultConfig()
+	cfg.WebhookURL, cfg.Timeout = srv.URL+secretPath, 50*time.Millisecond
+	n, err := New(cfg, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.Notify(context.Background(), failMessage())
+	if !errors.Is(err, context.DeadlineExceeded) || notify.IsPermanent(err) {
+		t.Fatalf("err %v, want a retryable deadline", err)
+	}
+	noSecret(t, err)
 }
