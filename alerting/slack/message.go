@@ -208,8 +208,13 @@ func cut(s string, n int) string {
 	if utf8.RuneCountInString(note)*2 > n {
 		note = "…"
 	}
-	r := []rune(s)
-	return string(r[:n-utf8.RuneCountInString(note)]) + note
+	kept := string([]rune(s)[:n-utf8.RuneCountInString(note)])
+	// Never end inside an escape (&amp; &lt; &gt;): Slack would show the
+	// fragment.
+	if i := strings.LastIndexByte(kept, '&'); i >= 0 && !strings.Contains(kept[i:], ";") {
+		kept = kept[:i]
+	}
+	return kept + note
 }
 
 func orDash(s string) string {

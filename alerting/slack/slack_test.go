@@ -363,3 +363,20 @@ func TestTimeout(t *testing.T) {
 	}
 	noSecret(t, err)
 }
+
+// TestCutKeepsEscapes: a reason of escaped characters cut to the limit
+// does not end in half an escape.
+func TestCutKeepsEscapes(t *testing.T) {
+	for _, r := range []string{"<", "&", ">", "a<"} {
+		t.Run(r, func(t *testing.T) {
+			got := cut(escape(strings.Repeat(r, 2*maxText)), maxText)
+			if utf8.RuneCountInString(got) > maxText {
+				t.Fatalf("%d characters", utf8.RuneCountInString(got))
+			}
+			body := strings.TrimSuffix(got, truncatedNote)
+			if i := strings.LastIndexByte(body, '&'); i >= 0 && !strings.Contains(body[i:], ";") {
+				t.Errorf("ends in a broken escape: %q", body[i:])
+			}
+		})
+	}
+}
