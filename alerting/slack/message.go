@@ -75,16 +75,16 @@ type element struct {
 // top, the facts, failing metrics, context and report button in an
 // attachment coloured by severity.
 func render(cfg Config, m notify.Message) payload {
-	title := Title(m)
+	head := title(m)
 	top := []block{
-		{Type: "header", Text: &text{Type: "plain_text", Text: cut(title, maxHeader), Emoji: true}},
+		{Type: "header", Text: &text{Type: "plain_text", Text: cut(head, maxHeader), Emoji: true}},
 	}
 	if m.Reason != "" {
 		top = append(top, block{Type: "section", Text: &text{Type: "mrkdwn", Text: cut(escape(m.Reason), maxText)}})
 	}
 	details := []block{{Type: "section", Fields: []text{
 		{Type: "mrkdwn", Text: cut("*Verdict*\n"+orDash(m.Verdict), maxField)},
-		{Type: "mrkdwn", Text: "*Score*\n" + Score(m.Score)},
+		{Type: "mrkdwn", Text: "*Score*\n" + formatScore(m.Score)},
 		{Type: "mrkdwn", Text: cut("*Experiment*\n"+escape(m.Name), maxField)},
 		{Type: "mrkdwn", Text: "*Severity*\n" + orDash(m.Severity)},
 	}}}
@@ -99,7 +99,7 @@ func render(cfg Config, m notify.Message) payload {
 	}
 	// At most 2 + 4 blocks: far inside the 50 a message may hold; the
 	// metric list is one section, cut to its 3,000 characters.
-	fallback := cut(title+": "+m.Reason, maxFallback)
+	fallback := cut(head+": "+m.Reason, maxFallback)
 	return payload{
 		Channel:  cfg.Channel,
 		Username: cfg.Username,
@@ -111,8 +111,8 @@ func render(cfg Config, m notify.Message) payload {
 	}
 }
 
-// Title is the message's one-line headline, e.g. "FAIL: checkout-canary".
-func Title(m notify.Message) string {
+// title is the message's one-line headline, e.g. "FAIL: checkout-canary".
+func title(m notify.Message) string {
 	var what string
 	switch m.Event {
 	case notify.EventRunStarted:
@@ -130,8 +130,8 @@ func Title(m notify.Message) string {
 	return what + ": " + m.Name
 }
 
-// Score prints a score, or "n/a" when there is none (inconclusive).
-func Score(s *float64) string {
+// formatScore prints a score, or "n/a" when there is none (inconclusive).
+func formatScore(s *float64) string {
 	if s == nil {
 		return "n/a"
 	}
