@@ -13,6 +13,7 @@
 #   MARKDOWN=true scripts/calibrate.sh            # a Markdown table
 #   AUGUR_BIN=/path/to/augur scripts/calibrate.sh # another build
 #   STRICT=true scripts/calibrate.sh              # exit 1 when a class misses its target
+#   FAILED=failed.txt scripts/calibrate.sh        # each failed replicate's failing metrics and reasons
 set -euo pipefail
 
 REPS=${REPS:-500}
@@ -21,6 +22,7 @@ BATCH=${BATCH:-100}
 SEED=${SEED:-1}
 MARKDOWN=${MARKDOWN:-false}
 STRICT=${STRICT:-false}
+FAILED=${FAILED:-}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -34,4 +36,4 @@ else
 	bin=$tmp/augur
 fi
 "$tmp/calibrate" -augur-bin "$bin" -reps "$REPS" -classes "$CLASSES" -batch "$BATCH" -seed "$SEED" \
-	-markdown="$MARKDOWN" -strict="$STRICT"
+	-markdown="$MARKDOWN" -strict="$STRICT" ${FAILED:+-failed "$FAILED"}
