@@ -1,7 +1,6 @@
 package pagerduty
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,16 +13,10 @@ import (
 	"github.com/augurhq/augur/alerting/notify"
 )
 
-// Doer sends one HTTP request: the SSRF-guarded client of the
-// application, or a test's.
-type Doer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
 // Notifier sends events to one PagerDuty integration.
 type Notifier struct {
 	cfg    Config
-	client Doer
+	client notify.Doer
 	now    func() time.Time
 }
 
@@ -31,7 +24,7 @@ var _ notify.Notifier = (*Notifier)(nil)
 
 // New checks cfg (and that the routing key's file reads) and returns a
 // Notifier that sends through client.
-func New(cfg Config, client Doer) (*Notifier, error) {
+func New(cfg Config, client notify.Doer) (*Notifier, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -61,17 +54,10 @@ func (n *Notifier) Notify(ctx context.Context, m notify.Message) error {
 	if err != nil {
 		return notify.Permanent(fmt.Errorf("pagerduty: encode event: %w", err))
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.Timeout)
+	resp, cancel, err := notify.PostJSON(ctx, n.client, "pagerduty "+ev.EventAction+" "+ev.DedupKey, n.cfg.URL, body, n.cfg.Timeout, key)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.cfg.URL, bytes.NewReader(body))
 	if err != nil {
-		return notify.Permanent(fmt.Errorf("pagerduty: build request: %w", err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "augur")
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return notify.Redact(fmt.Errorf("pagerduty: %s %s: %w", ev.EventAction, ev.DedupKey, err), key)
+		return err
 	}
 	if resp.StatusCode == http.StatusBadRequest {
 		return notify.Redact(badRequest(resp, ev), key)

@@ -1,27 +1,19 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/augurhq/augur/alerting/notify"
 )
 
-// Doer sends one HTTP request: the SSRF-guarded client of the
-// application, or a test's.
-type Doer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
 // Notifier posts messages to one Slack incoming webhook.
 type Notifier struct {
 	cfg    Config
-	client Doer
+	client notify.Doer
 	now    func() time.Time
 }
 
@@ -29,7 +21,7 @@ var _ notify.Notifier = (*Notifier)(nil)
 
 // New checks cfg (and that the webhook URL's file reads) and returns a
 // Notifier that sends through client.
-func New(cfg Config, client Doer) (*Notifier, error) {
+func New(cfg Config, client notify.Doer) (*Notifier, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -54,17 +46,10 @@ func (n *Notifier) Notify(ctx context.Context, m notify.Message) error {
 	if err != nil {
 		return notify.Permanent(fmt.Errorf("slack: encode message: %w", err))
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.Timeout)
+	resp, cancel, err := notify.PostJSON(ctx, n.client, "slack", hook, body, n.cfg.Timeout, notify.URLSecrets(hook)...)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook, bytes.NewReader(body))
 	if err != nil {
-		return notify.Permanent(notify.Redact(fmt.Errorf("slack: build request: %w", err), notify.URLSecrets(hook)...))
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("User-Agent", "augur")
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return notify.Redact(fmt.Errorf("slack: post: %w", err), notify.URLSecrets(hook)...)
+		return err
 	}
 	return notify.Redact(notify.CheckResponse("slack", resp, n.now()), notify.URLSecrets(hook)...)
 }
