@@ -83,7 +83,11 @@ func TestSnapshot(t *testing.T) {
 					switch s.Run.Spec.Name {
 					case "running":
 						judged := s.Run.NextIndex
-						if s.Experiment.ID != running.ID || s.Latest == nil || s.Latest.Index != judged-1 || s.Backlog < 1 || s.Backlog > 4-judged {
+						// Three or four intervals are due (the last one's settle
+						// delay may hold it back, and a fifth may come due while
+						// the test runs); a loaded machine may judge more than
+						// the first batch before Close.
+						if s.Experiment.ID != running.ID || s.Latest == nil || s.Latest.Index != judged-1 || s.Backlog < max(0, 3-judged) || s.Backlog > 5-judged {
 							t.Errorf("running: latest interval %v, backlog %d after %d judged", s.Latest != nil, s.Backlog, judged)
 						}
 					case "aborted":
