@@ -129,24 +129,32 @@ func (m *Manager) AbortOnAlerts(ctx context.Context, source string, alerts []Fir
 			continue
 		}
 		r := runs[0]
-		for _, a := range alerts {
-			set, ok := alertMatch(r.Spec.AbortOnAlert, a.Labels)
-			if !ok {
-				continue
-			}
-			ab, err := m.failOnAlert(ctx, source, r, a, set)
-			switch {
-			case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
-				// It ended, or was deleted, meanwhile: nothing to abort.
-			case err != nil:
-				return out, err
-			default:
-				out = append(out, ab)
-			}
-			break
+		a, set, ok := firstMatch(r.Spec.AbortOnAlert, alerts)
+		if !ok {
+			continue
+		}
+		ab, err := m.failOnAlert(ctx, source, r, a, set)
+		switch {
+		case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
+			// It ended, or was deleted, meanwhile: nothing to abort.
+		case err != nil:
+			return out, err
+		default:
+			out = append(out, ab)
 		}
 	}
 	return out, nil
+}
+
+// firstMatch returns the first of alerts that matches one of sets, and
+// the set.
+func firstMatch(sets []string, alerts []FiringAlert) (FiringAlert, string, bool) {
+	for _, a := range alerts {
+		if set, ok := alertMatch(sets, a.Labels); ok {
+			return a, set, true
+		}
+	}
+	return FiringAlert{}, "", false
 }
 
 // failOnAlert ends run r as fail because of alert a. The store changes

@@ -188,3 +188,33 @@ func TestAbortOnAlertWinsOverIntervalCommit(t *testing.T) {
 		t.Errorf("verdict after the racing commit: %+v", x.Verdict)
 	}
 }
+
+// TestAbortOnAlertNamesEarliestAlert: of several matching alerts the one
+// that started first is named, and a paused run is ended too.
+func TestAbortOnAlertNamesEarliestAlert(t *testing.T) {
+	m, _ := alertFixture(t)
+	ctx := t.Context()
+	e, err := m.Create(ctx, alertSpec(t, "checkout", `['service="checkout"']`), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Pause(ctx, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
+	alerts := []analysis.FiringAlert{
+		{Labels: map[string]string{"alertname": "Later", "service": "checkout"}, StartsAt: t0.Add(time.Minute)},
+		{Labels: map[string]string{"alertname": "Earlier", "service": "checkout"}, StartsAt: t0},
+	}
+	got, err := m.AbortOnAlerts(ctx, "alertmanager", alerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `alert Earlier{service="checkout"} fired at 2026-12-03T20:00:00Z: run ended as fail`
+	if len(got) != 1 || got[0].Reason != want {
+		t.Fatalf("aborted %+v, want one with reason %q", got, want)
+	}
+	if x, _ := m.Get(ctx, e.ID); x.Verdict == nil || x.Verdict.Verdict != judges.OutcomeFail {
+		t.Errorf("paused run's verdict %+v, want fail", x.Verdict)
+	}
+}
