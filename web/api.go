@@ -53,8 +53,8 @@ const Prefix = "/api/v1"
 // Register mounts the experiment API, its OpenAPI document and /healthz
 // on r, the template, instance and event API when exps also implements
 // Templates, and the Alertmanager webhook when it implements AlertAborter
-// (as *analysis.Manager does both). logger (nil: discard) gets the internal errors that clients are
-// answered only an error ID for.
+// (as *analysis.Manager does both). logger (nil: discard) gets the
+// internal errors that clients are answered only an error ID for.
 func Register(r gin.IRoutes, exps Experiments, logger *slog.Logger) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
