@@ -84,6 +84,12 @@ type Spec struct {
 	GroupWeights map[string]float64 `yaml:"group_weights,omitempty" json:"group_weights,omitempty"`
 	// Webhooks receive the final verdict (at most MaxWebhooks).
 	Webhooks []string `yaml:"webhooks,omitempty" json:"webhooks,omitempty"`
+	// AbortOnAlert ends an active run as fail when a firing alert sent to
+	// the Alertmanager webhook matches one of these matcher sets (sets are
+	// ORed, the matchers of one set ANDed): `{service="checkout",
+	// severity=~"critical|page"}`, braces optional. At most
+	// MaxAbortOnAlert sets.
+	AbortOnAlert []string `yaml:"abort_on_alert,omitempty" json:"abort_on_alert,omitempty"`
 }
 
 // MaxWebhooks bounds the webhook URLs of one spec: a verdict is delivered to

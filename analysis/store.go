@@ -15,7 +15,7 @@ const (
 	RunRunning   RunStatus = "running"   // intervals are being judged as they come due
 	RunPaused    RunStatus = "paused"    // nothing is judged until resumed
 	RunCompleted RunStatus = "completed" // a final verdict was reached
-	RunAborted   RunStatus = "aborted"   // stopped by a user; its verdict is inconclusive
+	RunAborted   RunStatus = "aborted"   // stopped by a user (verdict inconclusive) or a matching alert (fail)
 )
 
 // Active reports whether the run may still judge intervals.

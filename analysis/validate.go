@@ -48,6 +48,7 @@ func (s Spec) Validate() error {
 		v.add("correction", "must be none, bh, by, holm, hochberg or bonferroni, got %q", s.Correction)
 	}
 	s.validateSRM(v)
+	s.validateAbortOnAlert(v)
 	if len(s.Metrics) == 0 {
 		v.add("metrics", "at least one metric is required")
 	}

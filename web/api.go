@@ -51,9 +51,10 @@ type Experiments interface {
 const Prefix = "/api/v1"
 
 // Register mounts the experiment API, its OpenAPI document and /healthz
-// on r, and the template, instance and event API when exps also implements
-// Templates (as *analysis.Manager does). logger (nil: discard) gets the internal errors that clients are
-// answered only an error ID for.
+// on r, the template, instance and event API when exps also implements
+// Templates, and the Alertmanager webhook when it implements AlertAborter
+// (as *analysis.Manager does both). logger (nil: discard) gets the
+// internal errors that clients are answered only an error ID for.
 func Register(r gin.IRoutes, exps Experiments, logger *slog.Logger) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -82,6 +83,9 @@ func Register(r gin.IRoutes, exps Experiments, logger *slog.Logger) {
 	r.POST(Prefix+"/import/kayenta", a.importKayenta)
 	if t, ok := exps.(Templates); ok {
 		registerTemplates(r, a, t)
+	}
+	if ab, ok := exps.(AlertAborter); ok {
+		registerAlerts(r, a, ab)
 	}
 }
 

@@ -24,6 +24,8 @@ var _ Experiments = (*analysis.Manager)(nil)
 type fake struct {
 	// Templates is nil unless a test sets it: calling it panics.
 	Templates
+	// AlertAborter is nil unless a test sets it: calling it panics.
+	AlertAborter
 	find      func(ctx context.Context, f analysis.ExperimentFilter) ([]analysis.Experiment, error)
 	create    func(ctx context.Context, spec analysis.Spec, start bool) (analysis.Experiment, error)
 	get       func(ctx context.Context, id string) (analysis.Experiment, error)

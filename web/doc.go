@@ -17,6 +17,7 @@
 //	GET    /experiments/:id/verdicts    final verdicts of the ended runs, newest first
 //	GET    /runs/:run                   one run
 //	GET    /runs/:run/intervals         its interval results, a page at a time (?after=<index>&limit=<n>)
+//	POST   /alerts/alertmanager         Alertmanager's webhook (version 4): firing alerts end the runs whose abort_on_alert they match
 //
 // Specs are YAML or JSON (at most MaxSpecBytes), decoded strictly by
 // analysis.ParseSpec. Every error answer is
