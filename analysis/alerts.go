@@ -113,11 +113,20 @@ func (m *Manager) AbortOnAlerts(ctx context.Context, source string, alerts []Fir
 	if len(alerts) == 0 {
 		return nil, nil
 	}
-	alerts = append([]FiringAlert(nil), alerts...)
+	alerts = ownAlertsLeftOut(alerts)
+	if len(alerts) == 0 {
+		return nil, nil
+	}
 	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].StartsAt.Before(alerts[j].StartsAt) })
-	es, err := m.store.ListExperiments(ctx)
-	if err != nil {
-		return nil, err
+	// Only experiments whose latest run is active can be aborted: the
+	// database selects them.
+	var es []ExperimentRecord
+	for _, st := range []RunStatus{RunRunning, RunPaused} {
+		found, err := m.store.FindExperiments(ctx, ExperimentFilter{Status: string(st)})
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, found...)
 	}
 	var out []AlertAbort
 	for _, e := range es {
@@ -194,4 +203,22 @@ func (m *Manager) failOnAlert(ctx context.Context, source string, r Run, a Firin
 		m.logger.Warn("recording an alert abort failed", "experiment", r.ExperimentID, "run", r.ID, "err", err)
 	}
 	return ab, nil
+}
+
+// OwnAlertPrefix starts the alertnames augur raises about its own verdicts
+// (alerting/alertmanager: AugurCanaryFailed, ...). They carry the failed
+// experiment's labels, so if Alertmanager routes them back here one
+// canary's failure would end every canary of the same service; they are
+// left out.
+const OwnAlertPrefix = "AugurCanary"
+
+// ownAlertsLeftOut returns a copy of alerts without augur's own.
+func ownAlertsLeftOut(alerts []FiringAlert) []FiringAlert {
+	out := make([]FiringAlert, 0, len(alerts))
+	for _, a := range alerts {
+		if !strings.HasPrefix(a.Labels["alertname"], OwnAlertPrefix) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
