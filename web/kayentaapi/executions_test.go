@@ -61,6 +61,7 @@ func TestCanaryExecution(t *testing.T) {
 			"succeeded", 0.0, "Nodata", []string{"Nodata", "Nodata"}, 0},
 		{"error is terminal", analysis.RunCompleted, verdict(judges.OutcomeError, nil), "terminal", nil, "", nil, 0},
 		{"aborted is canceled", analysis.RunAborted, verdict(judges.OutcomeInconclusive, nil), "canceled", nil, "", nil, 0},
+		{"ended as fail by an alert is a failed judgement", analysis.RunAborted, verdict(judges.OutcomeFail, f(0)), "succeeded", 0.0, "Fail", nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newServer(t)
@@ -115,7 +116,8 @@ func TestCanaryExecution(t *testing.T) {
 					t.Errorf("results[%d].classification %v, want %s", i, got, want)
 				}
 			}
-			if got := path(doc, "result", "judgeResult", "groupScores", 0, "score"); got != tc.wantGroup || path(doc, "result", "judgeResult", "groupScores", 0, "name") != "latency" {
+			// A run ended by an alert judged no metric: no group scores.
+			if got := path(doc, "result", "judgeResult", "groupScores", 0, "score"); tc.wantMetric != nil && (got != tc.wantGroup || path(doc, "result", "judgeResult", "groupScores", 0, "name") != "latency") {
 				t.Errorf("groupScores %v, want latency %v", path(doc, "result", "judgeResult", "groupScores"), tc.wantGroup)
 			}
 			if doc["endTimeIso"] == nil || path(doc, "result", "canaryDuration") != "PT600S" {

@@ -109,6 +109,11 @@ func runState(x analysis.Experiment) (status string, complete bool, exc *excepti
 	case analysis.RunPaused:
 		return "PAUSED", false, nil
 	case analysis.RunAborted:
+		if x.Verdict != nil && x.Verdict.Verdict == judges.OutcomeFail {
+			// Ended as fail by a production alert (abort_on_alert): a
+			// judged canary, failed, not a cancelled one.
+			return "SUCCEEDED", true, nil
+		}
 		return "CANCELED", true, nil
 	case analysis.RunCompleted:
 		if x.Verdict != nil && x.Verdict.Verdict == judges.OutcomeError {
