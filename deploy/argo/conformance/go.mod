@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/argoproj/argo-rollouts v1.8.3
 	github.com/augurhq/augur v0.0.0-00010101000000-000000000000
+	github.com/prometheus/common v0.73.1
 	github.com/sirupsen/logrus v1.9.3
 	github.com/tidwall/gjson v1.18.0
 	k8s.io/apimachinery v0.37.0
@@ -123,7 +124,6 @@ require (
 	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/prometheus/client_golang/exp v0.0.0-20260907100614-57bb367da472 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
-	github.com/prometheus/common v0.73.1 // indirect
 	github.com/prometheus/otlptranslator v1.0.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/prometheus/prometheus v0.315.0 // indirect

@@ -29,17 +29,13 @@ func webAugur(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds and runs the augur binary")
 	}
+	return serveAugur(t, augurBin(t))
+}
+
+// serveAugur runs bin as webAugur describes.
+func serveAugur(t *testing.T, bin string) string {
+	t.Helper()
 	tmp := t.TempDir()
-	bin := os.Getenv("AUGUR_BIN")
-	if bin == "" {
-		bin = filepath.Join(tmp, "augur")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/augur")
-		build.Dir = filepath.Join("..", "..", "..")
-		build.Env = append(os.Environ(), "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/augur: %v\n%s", err, out)
-		}
-	}
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +85,23 @@ func webAugur(t *testing.T) string {
 			t.Fatalf("augur serve did not come up:\n%s", logs.String())
 		}
 	}
+}
+
+// augurBin builds augur from the main module into a test directory (or
+// returns $AUGUR_BIN).
+func augurBin(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("AUGUR_BIN"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(t.TempDir(), "augur")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/augur")
+	build.Dir = filepath.Join("..", "..", "..")
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/augur: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // webTemplateSpec is an augur template judging the canary pods'
