@@ -3,7 +3,6 @@ package msteams
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -93,7 +92,7 @@ func render(m notify.Message) message {
 		style = styles[notify.SeverityWarning]
 	}
 	head := element{Type: "Container", Style: style[0], Bleed: true, Items: []element{
-		{Type: "TextBlock", Text: cut(title(m), maxTitle), Size: "Large", Weight: "Bolder", Color: style[1], Wrap: true},
+		{Type: "TextBlock", Text: cut(m.Title(), maxTitle), Size: "Large", Weight: "Bolder", Color: style[1], Wrap: true},
 	}}
 	if m.Reason != "" {
 		head.Items = append(head.Items, element{Type: "TextBlock", Text: cut(m.Reason, maxReason), Wrap: true, Spacing: "Small"})
@@ -133,24 +132,6 @@ func render(m notify.Message) message {
 	return message{Type: "message", Attachments: []attachment{{
 		ContentType: "application/vnd.microsoft.card.adaptive", Content: c,
 	}}}
-}
-
-func title(m notify.Message) string {
-	var what string
-	switch m.Event {
-	case notify.EventRunStarted:
-		what = "Started"
-	case notify.EventRunAborted:
-		what = "Aborted"
-	case notify.EventIntervalFailed:
-		what = "Interval failed"
-	default:
-		what = strings.ToUpper(orDash(m.Verdict))
-	}
-	if m.Resolved && m.Event == notify.EventVerdict && m.Verdict != "pass" {
-		what += " (resolved)"
-	}
-	return what + ": " + m.Name
 }
 
 // metricLine is "**name** (classification): reason". Nothing is escaped:

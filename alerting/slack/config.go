@@ -3,10 +3,10 @@ package slack
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/augurhq/augur/alerting/notify"
 )
 
 // Config configures one Slack receiver.
@@ -42,7 +42,7 @@ func (c Config) Validate() error {
 	case c.WebhookURL != "" && c.WebhookURLFile != "":
 		errs = append(errs, errors.New("slack.webhook_url: set webhook_url or webhook_url_file, not both"))
 	case c.WebhookURL != "":
-		if err := checkURL(c.WebhookURL); err != nil {
+		if err := notify.CheckSecretURL(c.WebhookURL); err != nil {
 			errs = append(errs, fmt.Errorf("slack.webhook_url: %w", err))
 		}
 	}
@@ -57,27 +57,5 @@ func (c Config) Validate() error {
 
 // webhookURL returns the URL inline or read from its file.
 func (c Config) webhookURL() (string, error) {
-	if c.WebhookURLFile == "" {
-		return c.WebhookURL, nil
-	}
-	b, err := os.ReadFile(c.WebhookURLFile)
-	if err != nil {
-		// The error names the file, never its content.
-		return "", fmt.Errorf("slack.webhook_url_file: %w", err)
-	}
-	u := strings.TrimSpace(string(b))
-	if err := checkURL(u); err != nil {
-		return "", fmt.Errorf("slack.webhook_url_file %s: %w", c.WebhookURLFile, err)
-	}
-	return u, nil
-}
-
-// checkURL accepts an absolute http(s) URL without quoting it (url.Parse's
-// own error would).
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return errors.New("not an absolute http(s) URL (value not shown: it is a secret)")
-	}
-	return nil
+	return notify.SecretURL("slack.webhook_url", c.WebhookURL, c.WebhookURLFile)
 }

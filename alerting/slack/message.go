@@ -75,7 +75,7 @@ type element struct {
 // top, the facts, failing metrics, context and report button in an
 // attachment coloured by severity.
 func render(cfg Config, m notify.Message) payload {
-	head := title(m)
+	head := m.Title()
 	top := []block{
 		{Type: "header", Text: &text{Type: "plain_text", Text: cut(head, maxHeader), Emoji: true}},
 	}
@@ -109,25 +109,6 @@ func render(cfg Config, m notify.Message) payload {
 			Color: colour(m.Severity), Fallback: fallback, Blocks: details,
 		}},
 	}
-}
-
-// title is the message's one-line headline, e.g. "FAIL: checkout-canary".
-func title(m notify.Message) string {
-	var what string
-	switch m.Event {
-	case notify.EventRunStarted:
-		what = "Started"
-	case notify.EventRunAborted:
-		what = "Aborted"
-	case notify.EventIntervalFailed:
-		what = "Interval failed"
-	default:
-		what = strings.ToUpper(orDash(m.Verdict))
-	}
-	if m.Resolved && m.Event == notify.EventVerdict && m.Verdict != "pass" {
-		what += " (resolved)"
-	}
-	return what + ": " + m.Name
 }
 
 // formatScore prints a score, or "n/a" when there is none (inconclusive).
