@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/augurhq/augur/alerting/outbox"
 	"github.com/augurhq/augur/alerting/webhook"
 	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/analysis/source"
@@ -41,8 +42,11 @@ type Config struct {
 	// empty listen address turns it off.
 	Jaeger  otlpgrpc.Config `yaml:"jaeger"`
 	Webhook webhook.Config  `yaml:"webhook"`
-	Log     LogConfig       `yaml:"log"`
-	Runtime RuntimeConfig   `yaml:"runtime"`
+	// Notify names the receivers verdicts and run events go to, the
+	// routing tree over them, and how deliveries are retried.
+	Notify  outbox.Config `yaml:"notify"`
+	Log     LogConfig     `yaml:"log"`
+	Runtime RuntimeConfig `yaml:"runtime"`
 	// Analysis configures experiments: where their state lives, how
 	// replicas share them, and the sources they may read.
 	Analysis AnalysisConfig `yaml:"analysis"`
@@ -127,6 +131,7 @@ func DefaultConfig() Config {
 		OTLPGRPC:  otlpgrpc.DefaultConfig(),
 		Jaeger:    jaeger.DefaultConfig(),
 		Webhook:   webhook.DefaultConfig(),
+		Notify:    outbox.DefaultConfig(),
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Runtime:   RuntimeConfig{GOGC: 75},
 		Analysis: AnalysisConfig{
@@ -162,7 +167,7 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.Listen) == "" {
 		errs = append(errs, errors.New("listen: must not be empty"))
 	}
-	errs = append(errs, c.HTTP.validate(), c.Store.Validate(), c.Collector.Validate(), c.Logs.Validate(), c.Webhook.Validate())
+	errs = append(errs, c.HTTP.validate(), c.Store.Validate(), c.Collector.Validate(), c.Logs.Validate(), c.Webhook.Validate(), c.Notify.Validate())
 	if c.OTLPGRPC.Listen != "" {
 		errs = append(errs, c.OTLPGRPC.ValidateAs("otlp_grpc"))
 	}
