@@ -12,8 +12,8 @@ import (
 	"github.com/augurhq/augur/alerting/notify"
 )
 
-// Notification is what one group sends to its receiver at one time: every
-// message of the group that is not inhibited, firing and resolved.
+// Notification is what one group sends to its receiver at one time. The
+// delivery loop turns each of its Messages into one delivery.
 type Notification struct {
 	Receiver string
 	RouteID  string
@@ -21,8 +21,20 @@ type Notification struct {
 	// and the group's labels.
 	GroupKey    string
 	GroupLabels map[string]string
-	Messages    []notify.Message
-	// Reason is why it is sent: first, changed, resolved or repeat.
+	// Messages are exactly the messages to send now, in the group's
+	// order (by experiment, then event): every one-shot message of the
+	// group that is not inhibited (each is sent once, then leaves the
+	// group), and the persistent messages (see Persistent) that are not
+	// inhibited and that the group's last notification did not report
+	// firing. When repeat_interval has passed since the last
+	// notification, every persistent message that is not inhibited is
+	// listed, not only the new ones.
+	Messages []notify.Message
+	// Reason is why it is sent: first (the group's first notification,
+	// or a persistent message fires where none was reported firing),
+	// changed (a persistent message the last notification did not report
+	// firing, or a one-shot event), resolved (only resolutions: a pass or
+	// a resolved message) or repeat (nothing new; repeat_interval passed).
 	Reason string
 }
 
@@ -56,40 +68,84 @@ type Group struct {
 	Sent *Sent `json:"sent,omitempty"`
 }
 
-// Sent records the last notification of a group: when, and the slots of
-// the messages it reported firing and resolved.
+// Sent records the last notification of a group: when, the IDs of the
+// persistent messages reported firing by then (listed in it or in an
+// earlier one, and still in the group), and the IDs of the one-shot
+// messages it listed. An ID that is not a message's (a state saved when
+// these were experiment/event slots) counts as not reported.
 type Sent struct {
 	At       time.Time `json:"at"`
 	Firing   []string  `json:"firing"`
 	Resolved []string  `json:"resolved"`
 }
 
+// Persistent reports whether m is a standing condition that a group
+// repeats until a later message supersedes it: a firing verdict other than
+// a pass (fail, marginal, inconclusive, error). Every other message (a
+// pass, anything resolved, a run start or abort, a failing interval) is
+// one-shot: reported in its group's next notification, then dropped.
+func Persistent(m notify.Message) bool {
+	return m.Event == notify.EventVerdict && !m.Resolved && m.Verdict != "pass"
+}
+
+// resolution reports whether m ends something: a pass or a resolved message.
+func resolution(m notify.Message) bool {
+	return m.Resolved || (m.Event == notify.EventVerdict && m.Verdict == "pass")
+}
+
 // Dispatcher groups routed messages and decides, on an injected clock,
 // when each group notifies its receiver, as Alertmanager's aggregation
 // groups do: first after group_wait, then at each group_interval when the
-// group changed, again after repeat_interval when it did not and still
-// fires. A resolved message is reported once, then leaves the group; an
-// empty group ends. It does no I/O and is safe for concurrent use.
+// group holds something new, again after repeat_interval while it holds
+// persistent messages. One-shot messages are reported once, then leave the
+// group; an empty group ends. It does no I/O and is safe for concurrent
+// use.
 type Dispatcher struct {
 	tree   *Tree
 	mu     sync.Mutex
 	groups map[string]*Group
+	// holders indexes the groups by the slots of their messages, so that
+	// a verdict finds the groups holding its experiment's earlier verdict
+	// without a scan.
+	holders map[string]map[string]*Group
 }
 
 // NewDispatcher returns a dispatcher over tree that resumes from state
 // (the zero State to start afresh). Groups whose route ID is not in tree
 // are dropped: their messages were routed by another configuration.
 func NewDispatcher(tree *Tree, state State) *Dispatcher {
-	d := &Dispatcher{tree: tree, groups: map[string]*Group{}}
+	d := &Dispatcher{tree: tree, groups: map[string]*Group{}, holders: map[string]map[string]*Group{}}
 	for _, g := range state.Groups {
 		if _, err := tree.route(g.RouteID); err != nil {
 			continue
 		}
 		g := g
 		g.Messages = slices.Clone(g.Messages)
-		d.groups[groupID(g.RouteID, g.Key)] = &g
+		// Lookups search by slot: restore the order whatever was saved.
+		slices.SortStableFunc(g.Messages, func(a, b notify.Message) int { return strings.Compare(slot(a), slot(b)) })
+		id := groupID(g.RouteID, g.Key)
+		d.groups[id] = &g
+		for _, m := range g.Messages {
+			d.hold(slot(m), id, &g)
+		}
 	}
 	return d
+}
+
+func (d *Dispatcher) hold(s, id string, g *Group) {
+	h := d.holders[s]
+	if h == nil {
+		h = map[string]*Group{}
+		d.holders[s] = h
+	}
+	h[id] = g
+}
+
+func (d *Dispatcher) release(s, id string) {
+	delete(d.holders[s], id)
+	if len(d.holders[s]) == 0 {
+		delete(d.holders, s)
+	}
 }
 
 func groupID(routeID, key string) string { return routeID + "\x00" + key }
@@ -112,21 +168,27 @@ func slot(m notify.Message) string {
 }
 
 // Add routes m at now and puts it in the group of every route it matches;
-// it returns those routes (none when the tree routes nothing). A resolved
-// message also replaces the firing message of its experiment and event in
-// every group that holds one, wherever it was routed. A new group
+// it returns those routes (none when the tree routes nothing). A new group
 // is looked at after its group_wait, or at once when m happened longer
-// than group_wait ago.
+// than group_wait ago; an existing one at its next group_interval.
+//
+// A verdict supersedes the earlier verdict of its experiment everywhere:
+// every group m is not routed to that holds a persistent verdict of the
+// same experiment with another ID gets a resolved copy of m in its place
+// (a route matching verdict="fail" would never see the pass that follows),
+// so a receiver that raised an incident hears it resolved.
 func (d *Dispatcher) Add(m notify.Message, now time.Time) []*Route {
 	lset := Labels(m)
 	routes := d.tree.Match(lset)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s := slot(m)
+	routed := make(map[string]bool, len(routes))
 	for _, r := range routes {
 		gl := groupLabels(lset, r.Opts)
 		key := d.tree.Key(r) + ":" + renderLabels(gl)
 		id := groupID(r.ID, key)
+		routed[id] = true
 		g, ok := d.groups[id]
 		if !ok {
 			g = &Group{RouteID: r.ID, Key: key, Labels: gl, Next: now.Add(r.Opts.GroupWait)}
@@ -136,15 +198,19 @@ func (d *Dispatcher) Add(m notify.Message, now time.Time) []*Route {
 			d.groups[id] = g
 		}
 		g.put(s, m)
+		d.hold(s, id, g)
 	}
-	if m.Resolved {
-		// A resolved message's labels differ from the firing one's (a pass
-		// is not a fail), so routes matching the verdict would never see
-		// it: it also resolves its slot in every group holding it.
-		for _, g := range d.groups {
-			if i, ok := g.find(s); ok && !g.Messages[i].Resolved {
-				g.Messages[i] = m
-			}
+	if m.Event != notify.EventVerdict {
+		return routes
+	}
+	resolved := m
+	resolved.Resolved = true
+	for id, g := range d.holders[s] {
+		if routed[id] {
+			continue
+		}
+		if i, ok := g.find(s); ok && Persistent(g.Messages[i]) && g.Messages[i].ID != m.ID {
+			g.Messages[i] = resolved
 		}
 	}
 	return routes
@@ -166,8 +232,16 @@ func (g *Group) put(s string, m notify.Message) {
 // Due returns the notifications to send at now, ordered by when they were
 // due, and advances every group looked at to its next group_interval. The
 // caller owns what it returns: a notification returned counts as sent.
-// A muted route sends nothing while muted and keeps its group unchanged,
-// so what changed meanwhile is sent when the mute ends.
+//
+// A group notifies when it holds a one-shot message that is not
+// inhibited, a persistent message that is not inhibited and whose ID the
+// last notification did not report firing, or, once repeat_interval has
+// passed since the last notification, any persistent message that is not
+// inhibited. The sources of inhibition are the persistent messages of
+// every group; resolved messages are never inhibited. After a look, every
+// one-shot message leaves the group, sent or, when inhibited, unsent; a
+// group left empty ends. A muted route sends nothing while muted and keeps
+// its group unchanged, so what it holds is sent when the mute ends.
 func (d *Dispatcher) Due(now time.Time) []Notification {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -178,7 +252,7 @@ func (d *Dispatcher) Due(now time.Time) []Notification {
 			due = append(due, g)
 		}
 		for _, m := range g.Messages {
-			if !m.Resolved {
+			if Persistent(m) {
 				firing = append(firing, Labels(m))
 			}
 		}
@@ -192,91 +266,93 @@ func (d *Dispatcher) Due(now time.Time) []Notification {
 	inhibit := d.tree.inhibitor(firing)
 	var out []Notification
 	for _, g := range due {
+		id := groupID(g.RouteID, g.Key)
 		r, err := d.tree.route(g.RouteID)
 		if err != nil {
-			delete(d.groups, groupID(g.RouteID, g.Key))
+			d.drop(id, g)
 			continue
 		}
 		g.Next = now.Add(r.Opts.GroupInterval)
 		if d.tree.Muted(r, now) {
 			continue
 		}
-		var visible []notify.Message
-		var firingSlots, resolvedSlots []string
-		for _, m := range g.Messages {
-			switch {
-			case m.Resolved:
-				resolvedSlots = append(resolvedSlots, slot(m))
-			case inhibit.inhibited(Labels(m)):
-				continue
-			default:
-				firingSlots = append(firingSlots, slot(m))
+		if n, ok := g.look(inhibit, r.Opts.RepeatInterval, now); ok {
+			n.Receiver, n.RouteID = r.Opts.Receiver, r.ID
+			out = append(out, n)
+		}
+		g.Messages = slices.DeleteFunc(g.Messages, func(m notify.Message) bool {
+			if Persistent(m) {
+				return false
 			}
-			visible = append(visible, m)
-		}
-		if reason := needsUpdate(g.Sent, firingSlots, resolvedSlots, r.Opts.RepeatInterval, now); reason != "" {
-			out = append(out, Notification{
-				Receiver:    r.Opts.Receiver,
-				RouteID:     r.ID,
-				GroupKey:    g.Key,
-				GroupLabels: maps.Clone(g.Labels),
-				Messages:    visible,
-				Reason:      reason,
-			})
-			g.Sent = &Sent{At: now, Firing: firingSlots, Resolved: resolvedSlots}
-		}
-		// Resolved messages have been reported (or there was nothing
-		// firing to resolve): they leave the group, and an empty group
-		// ends its repeats.
-		g.Messages = slices.DeleteFunc(g.Messages, func(m notify.Message) bool { return m.Resolved })
+			d.release(slot(m), id)
+			return true
+		})
 		if len(g.Messages) == 0 {
-			delete(d.groups, groupID(g.RouteID, g.Key))
+			d.drop(id, g)
 		}
 	}
 	return out
 }
 
-// needsUpdate decides whether a group notifies, as Alertmanager's
-// deduplication does against its notification log: the first time only
-// when something fires; then when a message fires that the last
-// notification did not report firing, when everything reported firing has
-// resolved, when a message resolved that was not reported resolved, or
-// when repeat has passed since the last notification and something fires.
-func needsUpdate(last *Sent, firing, resolved []string, repeat time.Duration, now time.Time) string {
-	if last == nil {
-		if len(firing) > 0 {
-			return ReasonFirst
-		}
-		return ""
+// drop ends a group.
+func (d *Dispatcher) drop(id string, g *Group) {
+	for _, m := range g.Messages {
+		d.release(slot(m), id)
 	}
-	if !subset(firing, last.Firing) {
-		if len(last.Firing) == 0 {
-			return ReasonFirst
-		}
-		return ReasonChanged
-	}
-	if len(firing) == 0 {
-		if len(last.Firing) > 0 {
-			return ReasonResolved
-		}
-		return ""
-	}
-	if !subset(resolved, last.Resolved) {
-		return ReasonResolved
-	}
-	if !now.Before(last.At.Add(repeat)) {
-		return ReasonRepeat
-	}
-	return ""
+	delete(d.groups, id)
 }
 
-func subset(a, b []string) bool {
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			return false
+// look decides whether the group notifies at now and with what, and
+// records it in g.Sent when it does. It leaves the one-shot messages in
+// the group; Due drops them.
+func (g *Group) look(inhibit inhibitor, repeat time.Duration, now time.Time) (Notification, bool) {
+	last := g.Sent
+	var oneShot, fresh, persistent int
+	repeatDue := last != nil && !now.Before(last.At.Add(repeat))
+	var msgs []notify.Message
+	var firingIDs, oneShotIDs []string
+	onlyResolutions := true
+	for _, m := range g.Messages {
+		inhibited := !m.Resolved && inhibit.inhibited(Labels(m))
+		switch {
+		case inhibited:
+			continue
+		case !Persistent(m):
+			oneShot++
+			oneShotIDs = append(oneShotIDs, m.ID)
+			onlyResolutions = onlyResolutions && resolution(m)
+			msgs = append(msgs, m)
+		default:
+			persistent++
+			firingIDs = append(firingIDs, m.ID)
+			isNew := last == nil || !slices.Contains(last.Firing, m.ID)
+			if isNew {
+				fresh++
+			}
+			if isNew || repeatDue {
+				msgs = append(msgs, m)
+			}
 		}
 	}
-	return true
+	var reason string
+	switch {
+	case fresh > 0 && (last == nil || len(last.Firing) == 0):
+		reason = ReasonFirst
+	case fresh > 0:
+		reason = ReasonChanged
+	case oneShot > 0 && last == nil:
+		reason = ReasonFirst
+	case oneShot > 0 && onlyResolutions:
+		reason = ReasonResolved
+	case oneShot > 0:
+		reason = ReasonChanged
+	case repeatDue && persistent > 0:
+		reason = ReasonRepeat
+	default:
+		return Notification{}, false
+	}
+	g.Sent = &Sent{At: now, Firing: firingIDs, Resolved: oneShotIDs}
+	return Notification{GroupKey: g.Key, GroupLabels: maps.Clone(g.Labels), Messages: msgs, Reason: reason}, true
 }
 
 // NextDue is the earliest time Due has something to look at, and false when
