@@ -141,8 +141,8 @@ func (c Config) Validate() error {
 	if d.PollInterval <= 0 {
 		errs = append(errs, fmt.Errorf("notify.delivery.poll_interval: must be positive, got %s", d.PollInterval))
 	}
-	if d.Lease < 10*time.Second {
-		errs = append(errs, fmt.Errorf("notify.delivery.lease: must be at least 10s, got %s", d.Lease))
+	if d.Lease < time.Second {
+		errs = append(errs, fmt.Errorf("notify.delivery.lease: must be at least 1s, got %s", d.Lease))
 	}
 	if d.EventRetention <= 0 {
 		errs = append(errs, fmt.Errorf("notify.delivery.event_retention: must be positive, got %s", d.EventRetention))
