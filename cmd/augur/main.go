@@ -95,6 +95,7 @@ func main() {
 	templates := app.TemplateCommands(a)
 
 	gate := app.NewGateCommand(a)
+	notifyCmd := app.NewNotifyCommand(a)
 	version := a.Command("version", "Print the version.")
 
 	cmd, err := a.Parse(joinStdinValues(os.Args[1:]))
@@ -128,6 +129,8 @@ func main() {
 		fail(app.Serve(ctx, cfg, os.Stderr), 1)
 	case gate.FullCommand():
 		os.Exit(gate.Run(ctx))
+	case notifyCmd.FullCommand():
+		os.Exit(notifyCmd.Run(ctx))
 	case demo.FullCommand():
 		opts := app.DemoOptions{Healthy: *healthy}
 		if *demoVerbose {
