@@ -40,8 +40,11 @@ func main() {
 	analyze.Flag("file", "Experiment spec (YAML or JSON), or - for stdin.").Short('f').Required().StringVar(&aa.SpecFile)
 	analyze.Flag("server", "A running augur's URL: metrics on the embedded source read its query API.").StringVar(&aa.Server)
 	analyze.Flag("output", "Final verdict as text or json.").Short('o').Default("text").EnumVar(&aa.Format, "text", "json")
-	check := a.Command("check", "Validate an experiment spec: exit 0 when valid, 1 naming every invalid field.")
-	checkFile := check.Arg("spec", "Experiment spec (YAML or JSON), or - for stdin.").Required().String()
+	check := a.Command("check", "Validate an experiment spec, or with --config the server configuration (printing its receivers, routing tree, inhibit rules and time intervals): exit 0 when valid, 1 naming every invalid field.")
+	checkFile := check.Arg("spec", "Experiment spec (YAML or JSON), or - for stdin; not with --config.").String()
+	var cc app.CheckConfigArgs
+	check.Flag("config", "Validate this server configuration instead of a spec.").StringVar(&cc.ConfigFile)
+	check.Flag("route-test", "With --config: a label=value of a message to route (repeatable, one message); prints the receivers it goes to, in order.").StringsVar(&cc.RouteTests)
 
 	judge := a.Command("judge", "Run a judge offline on sample files.")
 	mw := judge.Command("mannwhitney", "Mann–Whitney U with Hodges–Lehmann shift and confidence interval.")
@@ -92,6 +95,7 @@ func main() {
 	templates := app.TemplateCommands(a)
 
 	gate := app.NewGateCommand(a)
+	notifyCmd := app.NewNotifyCommand(a)
 	version := a.Command("version", "Print the version.")
 
 	cmd, err := a.Parse(joinStdinValues(os.Args[1:]))
@@ -125,6 +129,8 @@ func main() {
 		fail(app.Serve(ctx, cfg, os.Stderr), 1)
 	case gate.FullCommand():
 		os.Exit(gate.Run(ctx))
+	case notifyCmd.FullCommand():
+		os.Exit(notifyCmd.Run(ctx))
 	case demo.FullCommand():
 		opts := app.DemoOptions{Healthy: *healthy}
 		if *demoVerbose {
@@ -151,7 +157,7 @@ func main() {
 		aa.Progress = app.IsTerminal(os.Stderr)
 		os.Exit(app.Analyze(ctx, os.Stdout, os.Stderr, os.Stdin, aa))
 	case check.FullCommand():
-		os.Exit(app.Check(os.Stdout, os.Stderr, os.Stdin, *checkFile))
+		os.Exit(app.CheckCommand(os.Stdout, os.Stderr, os.Stdin, *checkFile, cc))
 	case repair.FullCommand():
 		judgeExit(app.StoreRepair(ctx, os.Stdout, app.DefaultConfig().Log.NewLogger(os.Stderr), ra))
 	case templates.Apply, templates.List, templates.Get, templates.Delete:
