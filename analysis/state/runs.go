@@ -11,9 +11,9 @@ import (
 )
 
 // CreateRun stores a new run as given, with its run_started outbox event.
-// ErrConflict if the ID exists or the
-// experiment already has an active run (the runs_one_active index),
-// ErrNotFound if the experiment does not exist. A zero CreatedAt is now and
+// ErrConflict if the ID exists or the experiment already has an active run
+// (the runs_one_active index), ErrNotFound if the experiment does not
+// exist; nothing is written then. A zero CreatedAt is now and
 // a zero UpdatedAt is CreatedAt. An ended run whose delivery is pending is
 // queued at its NextDelivery, else its EndedAt, else its CreatedAt.
 func (s *Store) CreateRun(ctx context.Context, r analysis.Run) error {
