@@ -53,7 +53,7 @@ type suiteCase struct {
 func suite() []suiteCase {
 	var all []suiteCase
 	for _, part := range [][]suiteCase{experimentCases(), runCases(), leaseCases(), commitCases(), queueCases(),
-		concurrencyCases(), migrationCases(), templateCases(), kayentaCases()} {
+		concurrencyCases(), migrationCases(), templateCases(), kayentaCases(), outboxCases()} {
 		all = append(all, part...)
 	}
 	return all

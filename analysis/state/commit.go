@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/augurhq/augur/analysis"
+	"github.com/augurhq/augur/judges"
 )
 
 // CommitInterval records res and the run's new NextIndex, NextDue, State,
@@ -18,7 +19,9 @@ import (
 // is now, a zero NextDue keeps the stored one, and a final status without
 // EndedAt ends the run now. A running run is queued at its NextDue, an
 // ended one for delivery at once. The lease is kept: the holder delivers
-// the final verdict or goes on with the next interval.
+// the final verdict or goes on with the next interval. The same
+// transaction writes the outbox event: verdict when the run ends,
+// interval_failed when it goes on after an interval whose outcome is fail.
 func (s *Store) CommitInterval(ctx context.Context, owner string, r analysis.Run, res analysis.IntervalResult) error {
 	if res.RunID == "" {
 		res.RunID = r.ID
@@ -56,12 +59,14 @@ func (s *Store) CommitInterval(ctx context.Context, owner string, r analysis.Run
 				ended = *r.EndedAt
 			}
 		}
-		upd, err := tx.ExecContext(ctx, `UPDATE runs
+		var expID string
+		upd, err := returned(tx.QueryRowContext(ctx, `UPDATE runs
 			SET next_index = $1, next_due = COALESCE($2, next_due), state = $3, status = $4, verdict = $5, ended_at = $6, updated_at = $7,
 				sched_at = COALESCE($6, $2, next_due)
-			WHERE id = $8 AND lease_owner = $9 AND lease_until > $7 AND status = 'running'`,
+			WHERE id = $8 AND lease_owner = $9 AND lease_until > $7 AND status = 'running'
+			RETURNING experiment_id`,
 			r.NextIndex, s.t(r.NextDue), nullJSON(r.State), string(r.Status), verdict, s.t(ended), s.t(now),
-			r.ID, owner)
+			r.ID, owner).Scan(&expID))
 		what := fmt.Sprintf("commit interval %d", res.Index)
 		if err := s.leaseResult(ctx, tx, what, r.ID, owner, now, upd, err, isRunning); err != nil {
 			return err
@@ -69,6 +74,12 @@ func (s *Store) CommitInterval(ctx context.Context, owner string, r analysis.Run
 		if _, err := tx.ExecContext(ctx, `INSERT INTO interval_results (`+intervalColumns+`) VALUES ($1, $2, $3, $4, $5)`,
 			res.RunID, res.Index, resVerdict, res.Replica, s.t(res.CreatedAt)); err != nil {
 			return s.dbErr(fmt.Sprintf("%s of run %s", what, r.ID), err)
+		}
+		switch {
+		case r.Status != analysis.RunRunning:
+			return s.addOutboxEvents(ctx, tx, outboxEvent(expID, r.ID, analysis.OutboxVerdict, -1, now))
+		case res.Verdict.Verdict == judges.OutcomeFail:
+			return s.addOutboxEvents(ctx, tx, outboxEvent(expID, r.ID, analysis.OutboxIntervalFailed, res.Index, now))
 		}
 		return nil
 	})

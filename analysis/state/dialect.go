@@ -21,6 +21,12 @@ type dialect struct {
 	// claimSQL leases due runs: $1 owner, $2 lease until, $3 now, $4 limit;
 	// it returns runColumns.
 	claimSQL string
+	// claimDeliveriesSQL leases due outbox deliveries: $1 owner, $2 lease
+	// until, $3 now, $4 limit; it returns deliveryColumns.
+	claimDeliveriesSQL string
+	// unrouted is the predicate of the outbox events not routed yet, as
+	// the outbox_events_unrouted index has it.
+	unrouted string
 	// constraintErr maps a driver error to ErrConflict (unique violation) or
 	// ErrNotFound (a reference to a missing row), else returns nil.
 	constraintErr func(error) error
@@ -38,4 +44,14 @@ const runColumns = `id, experiment_id, spec, status, started_at, next_index, nex
 // delivery_abandoned = 0).
 const claimWhere = `status <> 'paused' AND %s
 	AND sched_at <= $3
+	AND (lease_owner IS NULL OR lease_until <= $3)`
+
+// deliveryColumns are the columns scanDelivery reads, in its order.
+const deliveryColumns = `id, receiver, experiment_id, run_id, event, message, status, attempts,
+	next_attempt, last_error, created_at, updated_at, delivered_at`
+
+// claimDeliveriesWhere selects the outbox deliveries ClaimDeliveries may
+// lease: pending (the outbox_deliveries_claim index predicate), due at or
+// before $3 (now), and not under an unexpired lease.
+const claimDeliveriesWhere = `status = 'pending' AND next_attempt <= $3
 	AND (lease_owner IS NULL OR lease_until <= $3)`

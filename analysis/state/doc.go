@@ -53,5 +53,27 @@
 // single writer), and interval_results' primary key refuses a second
 // (run_id, idx).
 //
-// The package imports analysis and the database drivers only.
+// The notification outbox (migration 0005). outbox_events holds what
+// notifications may report: a run started (written by CreateRun and
+// template instantiation), a failed interval of a run that goes on and a
+// run's final verdict (CommitInterval), a run aborted with its verdict
+// (SetRunStatus). Each is inserted in the transaction of the change it
+// reports, so a committed verdict is never lost before it is routed and a
+// rolled-back one is never announced; its ID ("<run>/<kind>",
+// "<run>/interval_failed/<index>") is inserted ON CONFLICT DO NOTHING. The
+// router is one row, notify_router, leased like a run (AcquireRouter; the
+// holder's CommitRouting marks the events it routed, inserts their
+// deliveries once per ID, and saves the router's state in one
+// transaction). outbox_deliveries holds one message per receiver, keyed by
+// its webhook-id, pending until delivered or dead-lettered; deliveries are
+// claimed and leased like runs (ClaimDeliveries: SKIP LOCKED on
+// PostgreSQL), and each attempt is a row of outbox_attempts, committed
+// with the delivery's new status only by the lease holder
+// (CommitAttempt). Deleting an experiment deletes its events, deliveries
+// and attempts; PruneOutbox deletes routed events past their retention.
+// (The runs table's deliveries column is older: the per-target records of
+// a run's final-verdict webhooks.)
+//
+// The package imports analysis, judges (the outcome an interval failed
+// with) and the database drivers only.
 package state

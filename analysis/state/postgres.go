@@ -78,6 +78,16 @@ func postgresDialect() *dialect {
 			UPDATE runs SET lease_owner = $1, lease_until = $2
 			FROM due WHERE runs.id = due.due_id
 			RETURNING ` + runColumns,
+		claimDeliveriesSQL: `WITH due AS (
+				SELECT id AS due_id FROM outbox_deliveries
+				WHERE ` + claimDeliveriesWhere + `
+				ORDER BY next_attempt, id
+				LIMIT $4
+				FOR UPDATE SKIP LOCKED)
+			UPDATE outbox_deliveries SET lease_owner = $1, lease_until = $2
+			FROM due WHERE outbox_deliveries.id = due.due_id
+			RETURNING ` + deliveryColumns,
+		unrouted:      "NOT routed",
 		constraintErr: pgConstraintErr,
 	}
 }

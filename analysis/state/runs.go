@@ -10,9 +10,10 @@ import (
 	"github.com/augurhq/augur/analysis"
 )
 
-// CreateRun stores a new run as given. ErrConflict if the ID exists or the
-// experiment already has an active run (the runs_one_active index),
-// ErrNotFound if the experiment does not exist. A zero CreatedAt is now and
+// CreateRun stores a new run as given, with its run_started outbox event.
+// ErrConflict if the ID exists or the experiment already has an active run
+// (the runs_one_active index), ErrNotFound if the experiment does not
+// exist; nothing is written then. A zero CreatedAt is now and
 // a zero UpdatedAt is CreatedAt. An ended run whose delivery is pending is
 // queued at its NextDelivery, else its EndedAt, else its CreatedAt.
 func (s *Store) CreateRun(ctx context.Context, r analysis.Run) error {
@@ -70,7 +71,7 @@ func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r analysis.Run) error
 	if err != nil {
 		return s.dbErr(fmt.Sprintf("create run %s of experiment %s", r.ID, r.ExperimentID), err)
 	}
-	return nil
+	return s.addOutboxEvents(ctx, tx, outboxEvent(r.ExperimentID, r.ID, analysis.OutboxRunStarted, -1, s.clock()))
 }
 
 // GetRun returns one run or ErrNotFound.
@@ -139,8 +140,13 @@ func (s *Store) LatestInterval(ctx context.Context, runID string) (analysis.Inte
 	return res, true, nil
 }
 
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // list runs a query and scans every row.
-func list[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+func list[T any](ctx context.Context, db querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -161,8 +167,10 @@ func list[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error),
 // lease: a holder's later CommitInterval then fails with ErrConflict.
 // Resuming sets NextDue to nextDue unless it is zero and queues the run
 // there; aborting sets the final verdict and EndedAt (now), after which
-// the run is claimable for delivery at once. ErrConflict if the run is no longer active, ErrNotFound if it
-// does not exist.
+// the run is claimable for delivery at once, and writes the run_aborted
+// and verdict outbox events in the same transaction. ErrConflict if the run
+// is no longer active, ErrNotFound if it does not exist; nothing is
+// written then.
 func (s *Store) SetRunStatus(ctx context.Context, runID string, status analysis.RunStatus, nextDue time.Time, final *analysis.Verdict) error {
 	now := s.clock()
 	var due, ended, sched time.Time
@@ -183,19 +191,23 @@ func (s *Store) SetRunStatus(ctx context.Context, runID string, status analysis.
 		}
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE runs
+		var expID string
+		err := tx.QueryRowContext(ctx, `UPDATE runs
 			SET status = $1, next_due = COALESCE($2, next_due), verdict = COALESCE($3, verdict),
 				ended_at = $4, updated_at = $5,
 				sched_at = CASE WHEN $1 = 'running' THEN COALESCE($2, next_due) ELSE COALESCE($7, sched_at) END
-			WHERE id = $6 AND status IN ('running', 'paused')`,
-			string(status), s.t(due), verdict, s.t(ended), s.t(now), runID, s.t(sched))
-		if err != nil {
-			return fmt.Errorf("state: set run %s status: %w", runID, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("state: set run %s status: %w", runID, err)
-		} else if n == 1 {
+			WHERE id = $6 AND status IN ('running', 'paused')
+			RETURNING experiment_id`,
+			string(status), s.t(due), verdict, s.t(ended), s.t(now), runID, s.t(sched)).Scan(&expID)
+		switch {
+		case err == nil && status == analysis.RunAborted:
+			return s.addOutboxEvents(ctx, tx,
+				outboxEvent(expID, runID, analysis.OutboxRunAborted, -1, now),
+				outboxEvent(expID, runID, analysis.OutboxVerdict, -1, now))
+		case err == nil:
 			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("state: set run %s status: %w", runID, err)
 		}
 		var stored string
 		switch err := tx.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = $1`, runID).Scan(&stored); {

@@ -107,6 +107,14 @@ func sqliteDialect() *dialect {
 				ORDER BY sched_at, id
 				LIMIT $4)
 			RETURNING ` + runColumns,
+		claimDeliveriesSQL: `UPDATE outbox_deliveries SET lease_owner = $1, lease_until = $2
+			WHERE id IN (
+				SELECT id FROM outbox_deliveries
+				WHERE ` + claimDeliveriesWhere + `
+				ORDER BY next_attempt, id
+				LIMIT $4)
+			RETURNING ` + deliveryColumns,
+		unrouted:      "routed = 0",
 		constraintErr: sqliteConstraintErr,
 	}
 }
