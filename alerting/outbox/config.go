@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/augurhq/augur/alerting/alertmanager"
@@ -121,9 +122,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Route != nil || len(c.InhibitRules) > 0 || len(c.TimeIntervals) > 0 {
-		if err := c.Config.Validate(c.ReceiverNames()); err != nil {
-			errs = append(errs, fmt.Errorf("notify.%w", err))
-		}
+		errs = append(errs, routeErrors(c.Config.Validate(c.ReceiverNames()))...)
 	}
 	d := c.Delivery
 	if d.Backoff <= 0 {
@@ -207,4 +206,23 @@ func prefixed(prefix string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", prefix, err)
+}
+
+// routeErrors names each routing problem under notify. (the route
+// package's own errors start "route: ", then the field's path).
+func routeErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	out := make([]error, len(list))
+	for i, e := range list {
+		out[i] = errors.New("notify." + strings.TrimPrefix(e.Error(), "route: "))
+	}
+	return out
 }

@@ -109,6 +109,13 @@ func (n *Notifier) Notify(ctx context.Context, m notify.Message) error {
 	}
 	req.Header.Set("Content-Type", n.cfg.ContentType)
 	req.Header.Set("User-Agent", "augur")
+	// The id and timestamp go out signed or not: the id is the key a
+	// receiver de-duplicates retries on.
+	ts := n.now().Unix()
+	if m.ID != "" {
+		req.Header.Set("webhook-id", m.ID)
+	}
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 	if len(n.cfg.SecretFiles) > 0 {
 		if m.ID == "" {
 			return notify.Permanent(fmt.Errorf("%s: message has no ID to sign as webhook-id", n.name))
@@ -117,9 +124,6 @@ func (n *Notifier) Notify(ctx context.Context, m notify.Message) error {
 		if err != nil {
 			return notify.Permanent(fmt.Errorf("%s: %w", n.name, err))
 		}
-		ts := n.now().Unix()
-		req.Header.Set("webhook-id", m.ID)
-		req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 		req.Header.Set("webhook-signature", Sign(keys, m.ID, ts, body))
 	}
 	resp, err := n.client.Do(req)

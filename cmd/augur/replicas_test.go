@@ -72,24 +72,61 @@ func dataServer(t *testing.T) string {
 	return srv.URL()
 }
 
-// hookCounter counts verdict deliveries per experiment.
+// hookCounter counts verdict deliveries per experiment and per
+// webhook-id.
 type hookCounter struct {
 	mu     sync.Mutex
 	counts map[string]int
+	ids    map[string]int
 }
 
 func newHookCounter(t *testing.T) (*hookCounter, string) {
-	h := &hookCounter{counts: map[string]int{}}
+	h := &hookCounter{counts: map[string]int{}, ids: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var v analysis.Verdict
 		if err := json.NewDecoder(r.Body).Decode(&v); err == nil {
 			h.mu.Lock()
 			h.counts[v.ExperimentID]++
+			h.ids[r.Header.Get("webhook-id")]++
 			h.mu.Unlock()
 		}
 	}))
 	t.Cleanup(srv.Close)
 	return h, srv.URL
+}
+
+func (h *hookCounter) count(exp string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.counts[exp]
+}
+
+// check fails unless each experiment's verdict arrived exactly once, and
+// no webhook-id arrived twice.
+func (h *hookCounter) check(t *testing.T, ids []string) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range ids {
+		if h.counts[id] != 1 {
+			t.Errorf("%s: %d verdict deliveries, want exactly 1", id, h.counts[id])
+		}
+	}
+	for id, n := range h.ids {
+		if n != 1 {
+			t.Errorf("webhook-id %s received %d times", id, n)
+		}
+	}
+}
+
+// notifyConfig routes every verdict at once to a webhook receiver at url
+// (on loopback, which the guard must be told to allow).
+func notifyConfig(url string, lease time.Duration) string {
+	return fmt.Sprintf(`notify:
+  receivers: [{name: hook, webhook: {url: %q}, guard: {allow_loopback: true}}]
+  route: {receiver: hook, group_by: [experiment_id], group_wait: 0s}
+  delivery: {backoff: 100ms, max_backoff: 200ms, poll_interval: 100ms, lease: %s}
+`, url, lease)
 }
 
 type replica struct {
@@ -160,7 +197,7 @@ func apiJSON(t *testing.T, method, url, body string, want int, out any) {
 	}
 }
 
-func experimentSpec(name, hook string, interval time.Duration, count int) string {
+func experimentSpec(name string, interval time.Duration, count int) string {
 	return fmt.Sprintf(`apiVersion: augur/v1
 name: %s
 cohorts: {baseline: 'version="v1"', canary: 'version="v2"'}
@@ -169,13 +206,12 @@ limits: {count: %d}
 step: 1s
 metrics:
   - {name: latency, source: shared, query: 'latency{${cohort}}', judge: {type: mannwhitney}}
-webhooks: [%s]
-`, name, interval, count, hook)
+`, name, interval, count)
 }
 
 // waitCompleted polls until every experiment's run ended and its verdict
-// was delivered.
-func waitCompleted(t *testing.T, base string, ids []string, timeout time.Duration) map[string]analysis.Experiment {
+// was delivered to hooks.
+func waitCompleted(t *testing.T, base string, hooks *hookCounter, ids []string, timeout time.Duration) map[string]analysis.Experiment {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -183,7 +219,7 @@ func waitCompleted(t *testing.T, base string, ids []string, timeout time.Duratio
 		for _, id := range ids {
 			var e analysis.Experiment
 			apiJSON(t, http.MethodGet, base+"/api/v1/experiments/"+id, "", http.StatusOK, &e)
-			if e.Status == string(analysis.RunCompleted) && e.Delivered {
+			if e.Status == string(analysis.RunCompleted) && hooks.count(id) > 0 {
 				out[id] = e
 			}
 		}
@@ -212,7 +248,7 @@ func TestReplicasShareRunsAndTakeOver(t *testing.T) {
 	const lease = 2 * time.Second
 	conf := func(name string) string {
 		return fmt.Sprintf("analysis:\n  state: {driver: postgres, dsn: %q}\n  replica: %s\n  lease: %s\n  poll: 100ms\n  sources:\n    shared: {type: prometheus, url: %q}\n",
-			dsn, name, lease, data)
+			dsn, name, lease, data) + notifyConfig(hookURL, lease)
 	}
 	a := startReplica(t, "a", conf("a"))
 	b := startReplica(t, "b", conf("b"))
@@ -221,7 +257,7 @@ func TestReplicasShareRunsAndTakeOver(t *testing.T) {
 	var ids []string
 	for i := 0; i < n; i++ {
 		var e analysis.Experiment
-		apiJSON(t, http.MethodPost, a.base+"/api/v1/experiments", experimentSpec(fmt.Sprintf("exp-%d", i), hookURL, interval, count), http.StatusCreated, &e)
+		apiJSON(t, http.MethodPost, a.base+"/api/v1/experiments", experimentSpec(fmt.Sprintf("exp-%d", i), interval, count), http.StatusCreated, &e)
 		ids = append(ids, e.ID)
 	}
 	time.Sleep(3500 * time.Millisecond)
@@ -231,7 +267,7 @@ func TestReplicasShareRunsAndTakeOver(t *testing.T) {
 	}
 	_ = a.cmd.Wait()
 
-	done := waitCompleted(t, b.base, ids, 60*time.Second)
+	done := waitCompleted(t, b.base, hooks, ids, 60*time.Second)
 	byReplica := map[string]int{}
 	for _, id := range ids {
 		e := done[id]
@@ -268,13 +304,7 @@ func TestReplicasShareRunsAndTakeOver(t *testing.T) {
 	if byReplica["a"] == 0 || byReplica["b"] == 0 {
 		t.Errorf("intervals by replica %v: both replicas should have judged some", byReplica)
 	}
-	hooks.mu.Lock()
-	defer hooks.mu.Unlock()
-	for _, id := range ids {
-		if hooks.counts[id] != 1 {
-			t.Errorf("%s: %d verdict deliveries, want exactly 1", id, hooks.counts[id])
-		}
-	}
+	hooks.check(t, ids)
 	t.Logf("intervals judged per replica: %v", byReplica)
 }
 
@@ -287,15 +317,16 @@ func TestRestartResumes(t *testing.T) {
 	data := dataServer(t)
 	hooks, hookURL := newHookCounter(t)
 	dir := t.TempDir()
-	conf := fmt.Sprintf("analysis:\n  state: {path: %q}\n  lease: 1s\n  poll: 100ms\n  sources:\n    shared: {type: prometheus, url: %q}\n", filepath.Join(dir, "state.db"), data)
+	conf := fmt.Sprintf("analysis:\n  state: {path: %q}\n  lease: 1s\n  poll: 100ms\n  sources:\n    shared: {type: prometheus, url: %q}\n", filepath.Join(dir, "state.db"), data) +
+		notifyConfig(hookURL, time.Second)
 	first := startReplica(t, "first", conf)
 	var e analysis.Experiment
-	apiJSON(t, http.MethodPost, first.base+"/api/v1/experiments", experimentSpec("restart", hookURL, time.Second, 6), http.StatusCreated, &e)
+	apiJSON(t, http.MethodPost, first.base+"/api/v1/experiments", experimentSpec("restart", time.Second, 6), http.StatusCreated, &e)
 	time.Sleep(2500 * time.Millisecond)
 	_ = first.cmd.Process.Kill()
 	_ = first.cmd.Wait()
 	second := startReplica(t, "second", conf)
-	done := waitCompleted(t, second.base, []string{e.ID}, 30*time.Second)[e.ID]
+	done := waitCompleted(t, second.base, hooks, []string{e.ID}, 30*time.Second)[e.ID]
 	var il struct{ Intervals []analysis.IntervalResult }
 	apiJSON(t, http.MethodGet, second.base+"/api/v1/runs/"+done.Run+"/intervals", "", http.StatusOK, &il)
 	before := il.Intervals
@@ -315,9 +346,5 @@ func TestRestartResumes(t *testing.T) {
 	if done.Verdict == nil || done.Verdict.Verdict != "pass" {
 		t.Errorf("final verdict %+v", done.Verdict)
 	}
-	hooks.mu.Lock()
-	defer hooks.mu.Unlock()
-	if hooks.counts[e.ID] != 1 {
-		t.Errorf("%d deliveries, want 1", hooks.counts[e.ID])
-	}
+	hooks.check(t, []string{e.ID})
 }

@@ -13,7 +13,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/augurhq/augur/alerting/outbox"
-	"github.com/augurhq/augur/alerting/webhook"
 	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/analysis/source"
 	"github.com/augurhq/augur/collector"
@@ -40,8 +39,7 @@ type Config struct {
 	OTLPGRPC otlpgrpc.Config `yaml:"otlp_grpc"`
 	// Jaeger is a standalone Jaeger gRPC collector endpoint (PostSpans); an
 	// empty listen address turns it off.
-	Jaeger  otlpgrpc.Config `yaml:"jaeger"`
-	Webhook webhook.Config  `yaml:"webhook"`
+	Jaeger otlpgrpc.Config `yaml:"jaeger"`
 	// Notify names the receivers verdicts and run events go to, the
 	// routing tree over them, and how deliveries are retried.
 	Notify  outbox.Config `yaml:"notify"`
@@ -77,12 +75,6 @@ type AnalysisConfig struct {
 	// behind the runs due meanwhile, so that it cannot starve them.
 	BatchIntervals int           `yaml:"batch_intervals"`
 	BatchTime      time.Duration `yaml:"batch_time"`
-	// Delivery retries final verdicts a sink target did not take (a webhook
-	// down or answering 5xx), persisted across restarts: backoff after the
-	// first failure, doubling up to max_backoff, until max_age after the
-	// run ended, when delivery is abandoned. A target that refuses (4xx
-	// but 408 and 429) is not retried.
-	Delivery analysis.DeliveryRetry `yaml:"delivery"`
 	// Sources are named data sources experiments may read besides the
 	// embedded store.
 	Sources map[string]analysis.SourceSpec `yaml:"sources"`
@@ -130,7 +122,6 @@ func DefaultConfig() Config {
 		Logs:      logs.DefaultConfig(),
 		OTLPGRPC:  otlpgrpc.DefaultConfig(),
 		Jaeger:    jaeger.DefaultConfig(),
-		Webhook:   webhook.DefaultConfig(),
 		Notify:    outbox.DefaultConfig(),
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Runtime:   RuntimeConfig{GOGC: 75},
@@ -138,7 +129,6 @@ func DefaultConfig() Config {
 			State: StateConfig{Driver: "sqlite"}, OpenSources: source.DefaultLimits(),
 			Lease: 15 * time.Second, Poll: 250 * time.Millisecond, Workers: 8,
 			BatchIntervals: 10, BatchTime: 5 * time.Second,
-			Delivery: analysis.DefaultDeliveryRetry(),
 		},
 		Metrics:    defaultMetrics(),
 		SelfScrape: selfscrape.DefaultConfig(),
@@ -167,7 +157,7 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.Listen) == "" {
 		errs = append(errs, errors.New("listen: must not be empty"))
 	}
-	errs = append(errs, c.HTTP.validate(), c.Store.Validate(), c.Collector.Validate(), c.Logs.Validate(), c.Webhook.Validate(), c.Notify.Validate())
+	errs = append(errs, c.HTTP.validate(), c.Store.Validate(), c.Collector.Validate(), c.Logs.Validate(), c.Notify.Validate())
 	if c.OTLPGRPC.Listen != "" {
 		errs = append(errs, c.OTLPGRPC.ValidateAs("otlp_grpc"))
 	}
@@ -247,6 +237,9 @@ func (a AnalysisConfig) validate() error {
 func (a AnalysisConfig) managerConfig() analysis.ManagerConfig {
 	return analysis.ManagerConfig{
 		Replica: a.Replica, Lease: a.Lease, Poll: a.Poll, Workers: a.Workers,
-		BatchIntervals: a.BatchIntervals, BatchTime: a.BatchTime, Delivery: a.Delivery,
+		BatchIntervals: a.BatchIntervals, BatchTime: a.BatchTime,
+		// The manager has no sinks in augur serve (notifications go
+		// through the outbox); its delivery settings stay at their defaults.
+		Delivery: analysis.DefaultDeliveryRetry(),
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/augurhq/augur/alerting/outbox"
 	"github.com/augurhq/augur/analysis"
 )
 
@@ -74,15 +75,16 @@ func TestConfigValidate(t *testing.T) {
 	c.Listen = ""
 	c.Log.Level = "loud"
 	c.Log.Format = "xml"
-	c.Webhook.Attempts = 0
+	c.Notify.Delivery.Backoff, c.Notify.Delivery.MaxBackoff, c.Notify.Delivery.MaxAge = time.Minute, time.Second, 0
+	c.Notify.Receivers = []outbox.ReceiverConfig{{Name: "bad name"}}
 	c.Analysis.BatchIntervals, c.Analysis.BatchTime = 0, -time.Second
-	c.Analysis.Delivery = analysis.DeliveryRetry{Backoff: time.Minute, MaxBackoff: time.Second}
 	c.Metrics.ExperimentRetention = 0
 	c.SelfScrape.Interval = 10 * time.Millisecond
 	err := c.Validate()
-	for _, want := range []string{"listen:", "log.level", "log.format", "webhook.attempts",
+	for _, want := range []string{"listen:", "log.level", "log.format",
 		"analysis.batch_intervals: must be at least 1, got 0", "analysis.batch_time: must be positive, got -1s",
-		"analysis.delivery.max_backoff: must be at least the backoff (1m0s), got 1s", "analysis.delivery.max_age: must be positive, got 0s",
+		"notify.delivery.max_backoff: must be at least backoff (1m0s), got 1s", "notify.delivery.max_age: must be positive, got 0s",
+		`notify.receivers[0].name: must be 1 to 63 letters`, "notify.receivers[0]: must set one of webhook, slack",
 		"metrics.experiment_retention: must be positive, got 0s", "self_scrape.interval: must be at least 1s, got 10ms"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want mention of %q", err, want)

@@ -12,6 +12,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/augurhq/augur/alerting/notify"
+	"github.com/augurhq/augur/alerting/outbox"
+	"github.com/augurhq/augur/alerting/route"
+	"github.com/augurhq/augur/alerting/signedwebhook"
 	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/cmd/augur/simulate"
 	"github.com/augurhq/augur/judges"
@@ -63,10 +67,17 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 	}
 	defer os.RemoveAll(dir)
 
+	hook, err := startWebhookListener()
+	if err != nil {
+		return DemoResult{}, err
+	}
+	defer hook.close()
+
 	cfg := DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.OTLPGRPC.Listen, cfg.Jaeger.Listen = "", "" // the demo sends OTLP/HTTP only
 	cfg.Store.Dir = dir
+	cfg.Notify = demoNotify(hook.url)
 	srv, err := NewServer(cfg, logger)
 	if err != nil {
 		return DemoResult{}, err
@@ -77,12 +88,6 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-
-	hook, err := startWebhookListener()
-	if err != nil {
-		return DemoResult{}, err
-	}
-	defer hook.close()
 
 	end := time.Now().UTC().Truncate(time.Minute)
 	start := end.Add(-opts.Duration)
@@ -110,7 +115,7 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 	fmt.Fprintf(out, "sent %d spans (%d errors) and %d metric points in %d requests, %d log records (%d of the new error) in %d requests\n\n",
 		stats.Spans, stats.Errors, stats.MetricPoints, stats.Requests, logStats.Records, logStats.Signature, logStats.Requests)
 
-	spec := DemoSpec(start, end, hook.url)
+	spec := DemoSpec(start, end)
 	exp, err := postSpec(ctx, srv.URL(), spec)
 	if err != nil {
 		return DemoResult{}, err
@@ -141,7 +146,7 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 // rate from the span-derived RED series, request latency from the OTLP
 // histogram, CPU from the OTLP counter, a memory ceiling, and the error and
 // warning log patterns (critical: a new error signature fails the run).
-func DemoSpec(start, end time.Time, webhookURL string) analysis.Spec {
+func DemoSpec(start, end time.Time) analysis.Spec {
 	at := start.UTC()
 	spans := `service_name="checkout",span_kind="server",${cohort}`
 	upper := 512.0 * 1024 * 1024
@@ -152,6 +157,7 @@ func DemoSpec(start, end time.Time, webhookURL string) analysis.Spec {
 		APIVersion: analysis.APIVersion,
 		Kind:       analysis.KindCanary,
 		Name:       "checkout-v2-canary",
+		Labels:     map[string]string{"team": "payments", "service": "checkout"},
 		Cohorts: analysis.Cohorts{
 			Baseline: &analysis.Cohort{Selector: `service_version="v1"`},
 			Canary:   &analysis.Cohort{Selector: `service_version="v2"`},
@@ -183,9 +189,6 @@ func DemoSpec(start, end time.Time, webhookURL string) analysis.Spec {
 				Query:      `sum by (pattern_id) (increase(augur_log_pattern_records_total{service_name="checkout",severity=~"error|warn",${cohort}}[${window}]))`,
 				TotalQuery: `sum(increase(augur_log_records_total{service_name="checkout",${cohort}}[${window}]))`},
 		},
-	}
-	if webhookURL != "" {
-		spec.Webhooks = []string{webhookURL}
 	}
 	spec.SetDefaults()
 	return spec
@@ -244,6 +247,18 @@ type webhookListener struct {
 	url string
 	srv *http.Server
 	got chan analysis.Verdict
+}
+
+// demoNotify routes every verdict to the demo's webhook listener, a
+// receiver on loopback (which the guard refuses unless allowed).
+func demoNotify(url string) outbox.Config {
+	c := outbox.DefaultConfig()
+	hook := signedwebhook.DefaultConfig()
+	hook.URL = url
+	c.Receivers = []outbox.ReceiverConfig{{Name: "demo-webhook", Webhook: &hook, Guard: notify.Guard{AllowLoopback: true}}}
+	c.Route = &route.RouteConfig{Receiver: "demo-webhook", GroupBy: []string{"experiment_id"}, GroupWait: "0s"}
+	c.Delivery.PollInterval = 100 * time.Millisecond
+	return c
 }
 
 func startWebhookListener() (*webhookListener, error) {

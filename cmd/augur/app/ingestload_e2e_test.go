@@ -119,7 +119,7 @@ func TestVerdictLongPollOutlivesReadTimeout(t *testing.T) {
 	const deadline, wait = 150 * time.Millisecond, 600 * time.Millisecond
 	srv := startServer(t, func(c *Config) { c.HTTP.ReadTimeout = deadline })
 	now := time.Now().Truncate(time.Minute)
-	e := createExperiment(t, srv, DemoSpec(now, now.Add(time.Hour), ""))
+	e := createExperiment(t, srv, DemoSpec(now, now.Add(time.Hour)))
 	begun := time.Now()
 	resp, err := http.Get(fmt.Sprintf("%s/api/v1/experiments/%s/verdict?wait=%s", srv.URL(), e.ID, wait))
 	if err != nil {

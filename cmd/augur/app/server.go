@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 
-	"github.com/augurhq/augur/alerting/webhook"
 	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/collector"
 	"github.com/augurhq/augur/collector/jaeger"
@@ -27,6 +26,7 @@ import (
 	"github.com/augurhq/augur/collector/selfscrape"
 	"github.com/augurhq/augur/collector/store"
 	"github.com/augurhq/augur/web"
+	"github.com/augurhq/augur/web/deliveries"
 	"github.com/augurhq/augur/web/gates"
 	"github.com/augurhq/augur/web/kayentaapi"
 	"github.com/augurhq/augur/web/promapi"
@@ -39,6 +39,7 @@ type Server struct {
 	store    *store.Store
 	manager  *analysis.Manager
 	engine   *engine
+	notes    *notifier
 	listener net.Listener
 	http     *http.Server
 	served   chan error
@@ -74,22 +75,23 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	reg.MustRegister(spans.Collectors()...)
-	hooks, err := webhook.New(cfg.Webhook, nil, logger.With("component", "webhook"))
-	if err != nil {
-		_ = st.Close()
-		return nil, err
-	}
 	logRecords, err := logs.New(logger.With("component", "logs"), st, cfg.Logs)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
-	eng, err := openEngine(context.Background(), cfg, logger, st, logRecords.Drain(), analysis.NamedSink{Name: "webhook", Sink: hooks})
+	eng, err := openEngine(context.Background(), cfg, logger, st, logRecords.Drain())
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	mgr := eng.manager
+	notes, err := newNotifier(cfg, eng, reg, logger.With("component", "notify"))
+	if err != nil {
+		_ = eng.close()
+		_ = st.Close()
+		return nil, err
+	}
 	expMetrics := newExperimentMetrics(mgr.Snapshotter(), cfg.Metrics, time.Now, logger.With("component", "metrics"))
 	mgr.SetObserver(expMetrics)
 	reg.MustRegister(expMetrics)
@@ -114,6 +116,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	promapi.RegisterMetadata(r, st)
 	promapi.RegisterStatus(r, promapi.Status{Build: buildInfo(), Exemplars: st, Metadata: metadataSource{reg: promapi.GathererMetadata{Gatherer: reg}}})
 	web.Register(r, mgr, logger.With("component", "api"))
+	deliveries.Register(r, eng.state, notes.ob, logger.With("component", "deliveries"))
 	kayentaapi.Register(r, mgr, eng.state, logger.With("component", "kayenta"))
 	gates.Register(r, mgr, gates.Options{ExternalURL: cfg.HTTP.ExternalURL}, logger.With("component", "gates"))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
@@ -164,7 +167,7 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 		scraper = selfscrape.New(reg, st, selfscrape.Target{Job: "augur", Instance: ln.Addr().String()}, cfg.SelfScrape, logger.With("component", "self_scrape"))
 	}
 	return &Server{
-		cfg: cfg, logger: logger, store: st, manager: mgr, engine: eng, listener: ln, scraper: scraper,
+		cfg: cfg, logger: logger, store: st, manager: mgr, engine: eng, notes: notes, listener: ln, scraper: scraper,
 		http:   newHTTPServer(r, cfg.HTTP),
 		served: make(chan error, 1),
 		grpcs:  grpcs,
@@ -184,6 +187,7 @@ func ingestGRPC(l *collector.Limiter) []grpc.ServerOption {
 func (s *Server) Start() {
 	s.logger.Info("augur listening", "url", s.URL(), "data", s.cfg.Store.Dir)
 	s.manager.Start()
+	s.notes.start(s.URL())
 	if s.scraper != nil {
 		s.scraper.Start()
 	}
@@ -234,6 +238,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.scraper != nil {
 		s.scraper.Stop()
 	}
+	s.notes.stop()
 	return errors.Join(err, s.engine.close(), s.store.Close())
 }
 
