@@ -50,10 +50,10 @@ type Outbox struct {
 	wake      chan struct{}
 
 	// router state: only while this replica holds the router lease.
-	disp        *route.Dispatcher
-	leaseUntil  time.Time
-	lastCommit  time.Time
-	lastPrune   time.Time
+	disp       *route.Dispatcher
+	leaseUntil time.Time
+	lastCommit time.Time
+	lastPrune  time.Time
 
 	mu  sync.Mutex
 	rnd *rand.Rand

@@ -19,11 +19,10 @@ import (
 
 // harness talks to the server under attack.
 type harness struct {
-	base         string
-	pid          int
-	client       *http.Client
-	deliveryWait time.Duration
-	probes       atomic.Int64 // the well-behaved counter's value
+	base   string
+	pid    int
+	client *http.Client
+	probes atomic.Int64 // the well-behaved counter's value
 }
 
 // result is what one attack found.

@@ -39,7 +39,7 @@ func attacks() []attack {
 		{"weight-inf", specAttack("weight: .inf", weightInfSpec, "weight")},
 		{"15000-webhooks", specAttack("15,000 webhook URLs", manyWebhooksSpec, "webhooks")},
 		{"double-start", doubleStart},
-		{"webhook-down", webhookDown},
+		{"spec-webhook-loopback", specWebhookLoopback},
 	}
 }
 

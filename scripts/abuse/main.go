@@ -26,14 +26,12 @@ func main() {
 	pid := flag.Int("pid", 0, "the server's process id, to read its resident memory (0: not shown)")
 	only := flag.String("only", "", "comma-separated attack names to run (default all)")
 	markdown := flag.Bool("markdown", false, "print a Markdown table (for docs/hardening.md)")
-	deliveryWait := flag.Duration("delivery-wait", 90*time.Second, "how long to wait for a delayed webhook delivery once the receiver is back")
 	flag.Parse()
 	if err := loopbackOnly(*target); err != nil {
 		fmt.Fprintln(os.Stderr, "abuse:", err)
 		os.Exit(2)
 	}
-	h := &harness{base: strings.TrimRight(*target, "/"), pid: *pid, client: &http.Client{Timeout: 30 * time.Second},
-		deliveryWait: *deliveryWait}
+	h := &harness{base: strings.TrimRight(*target, "/"), pid: *pid, client: &http.Client{Timeout: 30 * time.Second}}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	if err := h.probe(ctx); err != nil {
