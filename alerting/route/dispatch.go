@@ -59,7 +59,8 @@ type Group struct {
 	RouteID string            `json:"route_id"`
 	Key     string            `json:"key"`
 	Labels  map[string]string `json:"labels"`
-	// Messages hold one message per experiment and event, the latest
+	// Messages hold one verdict per experiment, the latest, and each other
+	// event on its own
 	// (a later verdict replaces the earlier one), sorted by that slot.
 	Messages []notify.Message `json:"messages"`
 	// Next is when the group is next looked at.
@@ -157,12 +158,17 @@ func lessGroup(a, b *Group) bool {
 	return a.Key < b.Key
 }
 
-// slot is a message's place in a group: a later message about the same
-// experiment and event replaces it.
+// slot is a message's place in a group: a later verdict of the same
+// experiment replaces the earlier one. Every other event (a run's start,
+// each failed interval, an abort) is a slot of its own, so that two of
+// them arriving within one group_wait are both sent.
 func slot(m notify.Message) string {
 	id := m.ExperimentID
 	if id == "" {
 		id = m.ID
+	}
+	if m.Event != notify.EventVerdict && m.Event != "" {
+		return id + "/" + string(m.Event) + "/" + m.ID
 	}
 	return id + "/" + string(m.Event)
 }

@@ -248,6 +248,11 @@ func TestDispatcher(t *testing.T) {
 			{at: 90 * time.Second, want: nil},
 			{at: 10 * time.Hour, want: nil},
 		}},
+		{name: "two events of one experiment within group_wait are both sent", groups: 0, steps: []step{
+			{at: 0, add: add(msg("payments", "e1 /run_started", t0), rerun(msg("payments", "e1 /run_started", t0), "run2"))},
+			{at: 10 * time.Second, want: []string{"slack first e1:/run_started,e1:/run_started"}},
+			{at: 90 * time.Second, want: nil},
+		}},
 		{name: "a message older than group_wait flushes at once", groups: 1, steps: []step{
 			{at: time.Hour, add: add(msg("payments", "e1 marginal", t0))},
 			{at: time.Hour, want: []string{"slack first e1:marginal"}},

@@ -26,7 +26,8 @@
 //
 // Where it differs from Alertmanager, on purpose: events other than
 // verdicts go only to routes that match on the event label; a message's
-// identity in a group is its experiment and event, so a later verdict of
+// identity in a group is its experiment (a verdict) or its ID (any other
+// event), so a later verdict of
 // the same experiment replaces the earlier one, and counts as a change when
 // its ID differs; a verdict leaves a resolved copy of itself in every group
 // holding its experiment's earlier firing verdict that it is not routed to,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/augurhq/augur/alerting/alertmanager"
+	"github.com/augurhq/augur/alerting/notify"
+	"github.com/augurhq/augur/alerting/outbox"
+	"github.com/augurhq/augur/alerting/route"
 	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/judges"
 )
@@ -173,14 +178,32 @@ func TestAlertmanagerWebhookAbortsCanary(t *testing.T) {
 // alertmanagerBinary is Debian's prometheus-alertmanager.
 const alertmanagerBinary = "/usr/bin/prometheus-alertmanager"
 
-// TestRealAlertmanagerAbortsCanary: Debian's Alertmanager, with a
-// webhook_configs receiver pointing at augur, sends an alert posted to its
-// /api/v2/alerts on to augur, which ends the matching canary as fail.
-func TestRealAlertmanagerAbortsCanary(t *testing.T) {
+// TestRealAlertmanagerLoop: Debian's Alertmanager both ways. Its
+// webhook_configs receiver points at augur: an alert posted to its
+// /api/v2/alerts reaches augur, which ends the matching canary as fail.
+// augur's alertmanager receiver points at it: the fail verdict appears in
+// its /api/v2/alerts as AugurCanaryFailed with the experiment's labels
+// (routed back to augur, it aborts nothing else), and a later run of the
+// experiment that a user aborts resolves it.
+func TestRealAlertmanagerLoop(t *testing.T) {
 	if _, err := os.Stat(alertmanagerBinary); err != nil {
 		t.Skipf("no Alertmanager to test against: %s is missing (install prometheus-alertmanager)", alertmanagerBinary)
 	}
-	srv := startServer(t, allowSpecURLs)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	base := "http://" + addr
+	srv := startServer(t, func(c *Config) {
+		allowSpecURLs(c)
+		am := alertmanager.DefaultConfig()
+		am.URLs = []string{base}
+		c.Notify.Receivers = []outbox.ReceiverConfig{{Name: "am", Alertmanager: &am, Guard: notify.Guard{AllowLoopback: true}}}
+		c.Notify.Route = &route.RouteConfig{Receiver: "am", GroupBy: []string{"experiment_id"}, GroupWait: "0s", GroupInterval: "1s"}
+		c.Notify.Delivery.Backoff, c.Notify.Delivery.MaxBackoff = 50*time.Millisecond, 200*time.Millisecond
+	})
 	hook := newVerdictCatcher(t)
 	checkout := alertCanary(t, srv, "checkout-canary", `'{service="checkout", severity=~"critical|page"}'`, hook.url)
 
@@ -200,12 +223,6 @@ receivers:
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	var logs strings.Builder
 	cmd := exec.Command(alertmanagerBinary, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--cluster.listen-address=")
@@ -220,7 +237,6 @@ receivers:
 			t.Logf("alertmanager:\n%s", logs.String())
 		}
 	})
-	base := "http://" + addr
 	for i := 0; ; i++ {
 		resp, err := http.Get(base + "/-/ready")
 		if err == nil {
@@ -244,4 +260,64 @@ receivers:
 		t.Fatalf("POST /api/v2/alerts: %s", resp.Status)
 	}
 	checkAbortedByAlert(t, srv, checkout, hook, `HighErrorRate{service="checkout", severity="critical"}`)
+
+	// augur's own alert, as Alertmanager holds it.
+	augurAlerts := func() []map[string]string {
+		t.Helper()
+		resp, err := http.Get(base + "/api/v2/alerts?active=true&silenced=true&inhibited=true&filter=" + url.QueryEscape(`alertname=~"AugurCanary.*"`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var as []struct {
+			Labels map[string]string `json:"labels"`
+			Status struct{ State string } `json:"status"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&as); err != nil {
+			t.Fatal(err)
+		}
+		var out []map[string]string
+		for _, a := range as {
+			if a.Status.State == "active" {
+				out = append(out, a.Labels)
+			}
+		}
+		return out
+	}
+	var active []map[string]string
+	for deadline := time.Now().Add(15 * time.Second); len(active) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		active = augurAlerts()
+	}
+	if len(active) != 1 || active[0]["alertname"] != "AugurCanaryFailed" || active[0]["experiment"] != checkout.ID ||
+		active[0]["name"] != "checkout-canary" || active[0]["severity"] != "critical" {
+		t.Fatalf("Alertmanager's active augur alerts %v, want AugurCanaryFailed for %s", active, checkout.ID)
+	}
+	// A new run of the experiment, aborted by a user, resolves it.
+	for _, step := range []string{"start", "abort"} {
+		resp, err := http.Post(srv.URL()+"/api/v1/experiments/"+checkout.ID+"/"+step, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s", step, resp.Status)
+		}
+	}
+	for deadline := time.Now().Add(15 * time.Second); len(active) > 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		active = augurAlerts()
+	}
+	if len(active) != 0 {
+		t.Errorf("augur's alert still active after the experiment's next run ended: %v", active)
+	}
+	// Routed back to augur, augur's own alert ended nothing: one event,
+	// the abort by HighErrorRate.
+	var evs struct{ Events []analysis.Event }
+	resp, err = http.Get(srv.URL() + "/api/v1/experiments/" + checkout.ID + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&evs); err != nil || len(evs.Events) != 1 {
+		t.Errorf("events %+v (%v), want the one abort", evs.Events, err)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -387,5 +388,70 @@ func TestSpecWebhookURLs(t *testing.T) {
 				t.Errorf("the URL was called %d times, want %d", calls, tt.calls)
 			}
 		})
+	}
+}
+
+// TestRunEventsOnlyWhereAsked: run starts and failed intervals go to the
+// route that matches on event, and nowhere else; the verdict goes where
+// verdicts go. A threshold the data always breach fails each of three
+// intervals; failure_limit lets the run go on to its final fail.
+func TestRunEventsOnlyWhereAsked(t *testing.T) {
+	verdicts := newHookReceiver(t, http.StatusOK, nil)
+	events := newHookReceiver(t, http.StatusOK, nil)
+	cfg := hookConfig(t, verdicts.URL, "")
+	ev := signedwebhook.DefaultConfig()
+	ev.URL = events.URL
+	cfg.Notify.Receivers = append(cfg.Notify.Receivers, outbox.ReceiverConfig{Name: "events", Webhook: &ev, Guard: notify.Guard{AllowLoopback: true}})
+	cfg.Notify.Route.Routes = []*route.RouteConfig{{Matchers: []string{`event=~"run_started|interval_failed"`}, Receiver: "events"}}
+	srv, _ := runServer(t, cfg)
+	spec := `apiVersion: augur/v1
+name: failing
+cohorts: {baseline: 'version="v1"', canary: 'version="v2"'}
+timing: {start: "-3m", interval: 1m, lifetime: 3m}
+limits: {failure_limit: 5}
+metrics:
+  - {name: five, query: 'vector(5) or up{${cohort}}', judge: {type: threshold, upper: 1}}
+`
+	var x analysis.Experiment
+	getJSON(t, http.MethodPost, srv.URL()+"/api/v1/experiments", spec, http.StatusCreated, &x)
+	var ds []analysis.OutboxDelivery
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ds = listDeliveries(t, srv.URL(), x.ID)
+		done := 0
+		for _, d := range ds {
+			if d.Status == analysis.DeliveryDelivered {
+				done++
+			}
+		}
+		if done == 4 {
+			break
+		}
+	}
+	got := map[string][]string{}
+	for _, d := range ds {
+		if d.Status != analysis.DeliveryDelivered {
+			t.Errorf("delivery %s to %s is %s: %s", d.Event, d.Receiver, d.Status, d.LastError)
+		}
+		got[d.Receiver] = append(got[d.Receiver], d.Event)
+	}
+	// The third interval's failure ends the run: it is the verdict, not a
+	// failed interval of a run going on.
+	want := map[string][]string{"hook": {"verdict"}, "events": {"interval_failed", "interval_failed", "run_started"}}
+	for r, evs := range want {
+		sort.Strings(got[r])
+		if strings.Join(got[r], ",") != strings.Join(evs, ",") {
+			t.Errorf("%s got %v, want %v", r, got[r], evs)
+		}
+	}
+	var m notify.Message
+	for _, d := range ds {
+		if d.Event == "interval_failed" {
+			if err := json.Unmarshal(d.Message, &m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if m.Verdict != "fail" || len(m.Failing) != 1 || m.Failing[0].Name != "five" || m.Severity != notify.SeverityCritical {
+		t.Errorf("interval_failed message %+v, want the failing interval's verdict", m)
 	}
 }
