@@ -19,7 +19,7 @@ import (
 func (o *Outbox) deliverPass(ctx context.Context) {
 	for ctx.Err() == nil {
 		now := o.now()
-		ds, err := o.st.ClaimDeliveries(ctx, o.opts.Replica, now, o.cfg.Delivery.Lease, o.cfg.Delivery.Workers)
+		ds, err := o.st.ClaimDeliveries(ctx, o.opts.Replica, now, o.cfg.Delivery.Lease, o.cfg.Delivery.Workers, o.blockedReceivers(now))
 		if err != nil {
 			if ctx.Err() == nil {
 				o.logger.Warn("claiming deliveries", "err", err)
@@ -60,6 +60,7 @@ func (o *Outbox) deliver(ctx context.Context, d analysis.OutboxDelivery) {
 	switch {
 	case err == nil:
 		out.Status, outcome = analysis.DeliveryDelivered, "delivered"
+		o.breaker(d.Receiver, nil, end)
 	case notify.IsPermanent(err):
 		out.Attempt.Error, out.Attempt.Permanent = o.errorText(d, err), true
 		out.Status, outcome = analysis.DeliveryDead, "dead"
@@ -71,6 +72,11 @@ func (o *Outbox) deliver(ctx context.Context, d analysis.OutboxDelivery) {
 			wait = ra
 		}
 		next := end.Add(wait)
+		// Not before the receiver's hold lifts: its deliveries are not
+		// claimed until then anyway.
+		if until := o.breaker(d.Receiver, err, end); until.After(next) {
+			next = until
+		}
 		switch {
 		case !end.Before(giveUp):
 			out.Status, outcome = analysis.DeliveryDead, "dead"
@@ -99,6 +105,61 @@ func (o *Outbox) deliver(ctx context.Context, d analysis.OutboxDelivery) {
 	if err := o.st.CommitAttempt(rctx, o.opts.Replica, out); err != nil {
 		log.Warn("recording a delivery attempt", "err", err)
 	}
+}
+
+// receiverState is what a replica remembers of a receiver that is
+// failing: how many probe windows in a row failed, and until when no
+// delivery to it is claimed.
+type receiverState struct {
+	failures int
+	until    time.Time
+}
+
+// breaker updates a receiver's state after an attempt. A retryable
+// failure holds every delivery to the receiver back, not only the one
+// that failed, for a backoff that grows with each window that fails in a
+// row (and is never shorter than a Retry-After), so that a receiver that
+// is down costs one batch of attempts per window instead of one attempt
+// per delivery, and the others' deliveries are not slowed by it. A success
+// lifts the hold: the backlog is claimed at once. Spec URLs (one receiver
+// name, many targets) and permanent failures (about one message) hold
+// nothing back.
+// It returns until when the receiver is held back (zero: not held).
+func (o *Outbox) breaker(receiver string, err error, now time.Time) time.Time {
+	if _, spec := SpecIndex(receiver); spec || notify.IsPermanent(err) {
+		return time.Time{}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err == nil {
+		delete(o.failing, receiver)
+		return time.Time{}
+	}
+	st := o.failing[receiver]
+	if st.until.After(now) {
+		return st.until // this window already failed: one step per window
+	}
+	st.failures++
+	wait := o.jitterLocked(o.backoff(st.failures))
+	if ra, ok := notify.RetryAfter(err); ok && ra > wait {
+		wait = ra
+	}
+	st.until = now.Add(wait)
+	o.failing[receiver] = st
+	return st.until
+}
+
+// blockedReceivers are the receivers held back at now.
+func (o *Outbox) blockedReceivers(now time.Time) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []string
+	for r, st := range o.failing {
+		if st.until.After(now) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // backoff is the wait after the n-th failed attempt, before jitter.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -97,11 +98,14 @@ func (s *memStore) ReleaseRouter(_ context.Context, owner string) error {
 	return nil
 }
 
-func (s *memStore) ClaimDeliveries(_ context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]analysis.OutboxDelivery, error) {
+func (s *memStore) ClaimDeliveries(_ context.Context, owner string, now time.Time, lease time.Duration, limit int, skip []string) ([]analysis.OutboxDelivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var due []*memDelivery
 	for _, d := range s.deliveries {
+		if slices.Contains(skip, d.d.Receiver) {
+			continue
+		}
 		if d.d.Status == analysis.DeliveryPending && !d.d.NextAttempt.After(now) && (d.leaseOwner == "" || !now.Before(d.leaseUntil)) {
 			due = append(due, d)
 		}

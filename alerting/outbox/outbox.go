@@ -55,8 +55,9 @@ type Outbox struct {
 	lastCommit time.Time
 	lastPrune  time.Time
 
-	mu  sync.Mutex
-	rnd *rand.Rand
+	mu      sync.Mutex
+	rnd     *rand.Rand
+	failing map[string]receiverState // receivers held back after failing
 }
 
 // New checks cfg and returns an Outbox over st (its outbox tables) and runs
@@ -66,7 +67,8 @@ func New(cfg Config, st Store, runs Runs, opts Options) (*Outbox, error) {
 		return nil, err
 	}
 	o := &Outbox{cfg: cfg, st: st, runs: runs, opts: opts, logger: opts.Logger, now: opts.Now,
-		wake: make(chan struct{}, 1), rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+		wake: make(chan struct{}, 1), rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		failing: map[string]receiverState{}}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
@@ -140,11 +142,15 @@ func (o *Outbox) Step(ctx context.Context) time.Time {
 
 // jitter draws a wait uniformly from [d/2, d].
 func (o *Outbox) jitter(d time.Duration) time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.jitterLocked(d)
+}
+
+func (o *Outbox) jitterLocked(d time.Duration) time.Duration {
 	if d <= 1 {
 		return d
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	half := d / 2
 	return half + time.Duration(o.rnd.Int64N(int64(d-half)+1))
 }

@@ -397,3 +397,48 @@ func TestUnknownReceiverIsDead(t *testing.T) {
 		t.Errorf("got %+v", d)
 	}
 }
+
+// TestDownReceiverHeldBack: while one receiver is down, its deliveries
+// are tried one batch per backoff window, not each on its own schedule,
+// and the other receiver's are not held up; when it is back, its backlog
+// goes at the next window.
+func TestDownReceiverHeldBack(t *testing.T) {
+	f := newFixture()
+	var mu sync.Mutex
+	down, attempts := true, 0
+	chat := &recorder{fail: func(notify.Message) error {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts++
+		if down {
+			return errors.New("chat: 502 Bad Gateway: down")
+		}
+		return nil
+	}}
+	pager := &recorder{}
+	cfg := testConfig(t) // backoff 10s doubling to 80s
+	cfg.Delivery.Workers = 4
+	o := f.outbox(t, cfg, "r1", map[string]notify.Notifier{"chat": chat, "pager": pager})
+	ctx := context.Background()
+	for i := range 30 {
+		f.verdict(fmt.Sprintf("e%02d", i), fmt.Sprintf("run%02d", i), judges.OutcomeFail, nil)
+	}
+	f.run(ctx, o, time.Second, 600) // ten minutes
+	if n := len(pager.messages()); n != 30 {
+		t.Errorf("pager got %d of 30 while chat was down", n)
+	}
+	// Windows: 10s, 20s, 40s, then 80s each (jittered down to half):
+	// at most 3 + 520/40 = 16 windows of 4 attempts.
+	mu.Lock()
+	held := attempts
+	down = false
+	mu.Unlock()
+	if held > 16*4 {
+		t.Errorf("%d attempts to the down receiver in ten minutes: not held back", held)
+	}
+	f.run(ctx, o, time.Second, 90)
+	if n := len(chat.messages()); n != 30 {
+		t.Errorf("chat got %d of 30 within 90s of coming back (the longest window is 80s)", n)
+	}
+	t.Logf("%d attempts to the down receiver in ten minutes, for 30 deliveries", held)
+}

@@ -28,9 +28,9 @@ type Store interface {
 
 	// ClaimDeliveries leases to owner, until now+lease, up to limit pending
 	// deliveries whose NextAttempt ≤ now and that no unexpired lease holds,
-	// by NextAttempt then ID. Concurrent callers never get the same
-	// delivery.
-	ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]analysis.OutboxDelivery, error)
+	// by NextAttempt then ID, leaving out those to the receivers in skip.
+	// Concurrent callers never get the same delivery.
+	ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip []string) ([]analysis.OutboxDelivery, error)
 	// CommitAttempt records an attempt and the delivery's new status, and
 	// releases the lease, if owner holds it (analysis.ErrLeaseLost
 	// otherwise, and nothing is written).

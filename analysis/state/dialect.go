@@ -52,6 +52,9 @@ const deliveryColumns = `id, receiver, experiment_id, run_id, event, message, st
 
 // claimDeliveriesWhere selects the outbox deliveries ClaimDeliveries may
 // lease: pending (the outbox_deliveries_claim index predicate), due at or
-// before $3 (now), and not under an unexpired lease.
+// before $3 (now), not under an unexpired lease, and not to a receiver
+// listed in $5 (a JSON array of names; %s is the dialect's membership
+// test).
 const claimDeliveriesWhere = `status = 'pending' AND next_attempt <= $3
-	AND (lease_owner IS NULL OR lease_until <= $3)`
+	AND (lease_owner IS NULL OR lease_until <= $3)
+	AND NOT %s`

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,8 +18,9 @@ import (
 // unexpired lease holds, by NextAttempt then ID. now is the caller's clock,
 // as in ClaimDue. It is one statement (PostgreSQL: FOR UPDATE SKIP LOCKED;
 // SQLite: the single writer): concurrent callers never get the same
-// delivery. The deliveries are returned without their History.
-func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]analysis.OutboxDelivery, error) {
+// delivery. Deliveries to the receivers in skip are left out. The
+// deliveries are returned without their History.
+func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip []string) ([]analysis.OutboxDelivery, error) {
 	if owner == "" {
 		return nil, errors.New("state: claim deliveries: empty owner")
 	}
@@ -29,9 +31,16 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time
 		return nil, nil
 	}
 	now = storedTime(now)
+	if skip == nil {
+		skip = []string{}
+	}
+	skipJSON, err := json.Marshal(skip)
+	if err != nil {
+		return nil, fmt.Errorf("state: claim deliveries: %w", err)
+	}
 	var out []analysis.OutboxDelivery
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.d.claimDeliveriesSQL, owner, s.t(now.Add(lease)), s.t(now), limit)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.d.claimDeliveriesSQL, owner, s.t(now.Add(lease)), s.t(now), limit, string(skipJSON))
 		if err != nil {
 			return fmt.Errorf("state: claim deliveries: %w", err)
 		}

@@ -23,9 +23,9 @@ func addDeliveries(t *testing.T, s *Store, due map[string]time.Duration) {
 	route(t, s, analysis.RoutingCommit{Deliveries: ds})
 }
 
-func claimIDs(t *testing.T, s *Store, owner string, now time.Time, lease time.Duration, limit int) []string {
+func claimIDs(t *testing.T, s *Store, owner string, now time.Time, lease time.Duration, limit int, skip ...string) []string {
 	t.Helper()
-	got, err := s.ClaimDeliveries(testCtx(t), owner, now, lease, limit)
+	got, err := s.ClaimDeliveries(testCtx(t), owner, now, lease, limit, skip)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,12 +62,29 @@ func testClaimDeliveries(t *testing.T, db testDB) {
 		t.Fatal(err)
 	}
 	mustEqual(t, "claim an hour later", claimIDs(t, s, "d", t0.Add(time.Hour), time.Minute, 10), []string{"b", "c", "late"})
-	if _, err := s.ClaimDeliveries(ctx, "", t0, time.Minute, 1); err == nil {
+	if _, err := s.ClaimDeliveries(ctx, "", t0, time.Minute, 1, nil); err == nil {
 		t.Fatal("empty owner accepted")
 	}
-	if _, err := s.ClaimDeliveries(ctx, "x", t0, 0, 1); err == nil {
+	if _, err := s.ClaimDeliveries(ctx, "x", t0, 0, 1, nil); err == nil {
 		t.Fatal("zero lease accepted")
 	}
+}
+
+// testClaimDeliveriesSkip: deliveries to the receivers a claim skips stay
+// where they are, for the next claim that does not skip them.
+func testClaimDeliveriesSkip(t *testing.T, db testDB) {
+	s := db.store(t)
+	createExperiments(t, s, 1)
+	var ds []analysis.OutboxDelivery
+	for i, r := range []string{"down", "up", "down", "other"} {
+		d := testDelivery(fmt.Sprintf("d%d", i), "e0", t0.Add(-time.Hour))
+		d.Receiver, d.NextAttempt = r, t0
+		ds = append(ds, d)
+	}
+	route(t, s, analysis.RoutingCommit{Deliveries: ds})
+	mustEqual(t, "claim skipping down", claimIDs(t, s, "a", t0, time.Minute, 10, "down"), []string{"d1", "d3"})
+	mustEqual(t, "claim skipping nothing", claimIDs(t, s, "b", t0, time.Minute, 10), []string{"d0", "d2"})
+	mustEqual(t, "a name with a quote", claimIDs(t, s, "c", t0.Add(time.Hour), time.Minute, 10, `x"y`, "up", "other"), []string{"d0", "d2"})
 }
 
 // succeeded is a successful attempt at at.
@@ -112,7 +129,7 @@ func testClaimDeliveriesConcurrent(t *testing.T, db testDB) {
 		owner := fmt.Sprintf("owner-%d", c)
 		wg.Go(func() {
 			for {
-				got, err := stores[c%2].ClaimDeliveries(testCtx(t), owner, t0, time.Hour, 7)
+				got, err := stores[c%2].ClaimDeliveries(testCtx(t), owner, t0, time.Hour, 7, nil)
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, err)

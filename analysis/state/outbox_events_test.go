@@ -21,6 +21,7 @@ func outboxCases() []suiteCase {
 		{"RouterLeaseOneOfManyOwners", testRouterLeaseRace},
 		{"CommitRoutingAtomicAndIdempotent", testCommitRoutingAtomic},
 		{"ClaimDeliveries", testClaimDeliveries},
+		{"ClaimDeliveriesSkip", testClaimDeliveriesSkip},
 		{"ClaimDeliveriesConcurrentlyExactlyOnce", testClaimDeliveriesConcurrent},
 		{"CommitAttemptTransitions", testCommitAttempt},
 		{"CommitAttemptRefused", testCommitAttemptRefused},

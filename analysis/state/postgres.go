@@ -80,7 +80,7 @@ func postgresDialect() *dialect {
 			RETURNING ` + runColumns,
 		claimDeliveriesSQL: `WITH due AS (
 				SELECT id AS due_id FROM outbox_deliveries
-				WHERE ` + claimDeliveriesWhere + `
+				WHERE ` + fmt.Sprintf(claimDeliveriesWhere, "receiver IN (SELECT json_array_elements_text($5::json))") + `
 				ORDER BY next_attempt, id
 				LIMIT $4
 				FOR UPDATE SKIP LOCKED)

@@ -110,7 +110,7 @@ func sqliteDialect() *dialect {
 		claimDeliveriesSQL: `UPDATE outbox_deliveries SET lease_owner = $1, lease_until = $2
 			WHERE id IN (
 				SELECT id FROM outbox_deliveries
-				WHERE ` + claimDeliveriesWhere + `
+				WHERE ` + fmt.Sprintf(claimDeliveriesWhere, "receiver IN (SELECT value FROM json_each($5))") + `
 				ORDER BY next_attempt, id
 				LIMIT $4)
 			RETURNING ` + deliveryColumns,
