@@ -30,6 +30,7 @@ import (
 	"github.com/augurhq/augur/web/gates"
 	"github.com/augurhq/augur/web/kayentaapi"
 	"github.com/augurhq/augur/web/promapi"
+	"github.com/augurhq/augur/web/ui"
 )
 
 // Server is a running augur: store, receivers, experiments and HTTP API.
@@ -120,6 +121,11 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	kayentaapi.Register(r, mgr, eng.state, logger.With("component", "kayenta"))
 	gates.Register(r, mgr, gates.Options{ExternalURL: cfg.HTTP.ExternalURL}, logger.With("component", "gates"))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	if err := ui.Register(r, ui.Deps{Experiments: mgr}, logger.With("component", "ui")); err != nil {
+		_ = eng.close()
+		_ = st.Close()
+		return nil, err
+	}
 
 	closeAll := func(g []*grpcEndpoint) {
 		for _, e := range g {

@@ -1,0 +1,12 @@
+// Package ui is augur's web interface, served by augur serve at / on the
+// API's port: server-rendered pages (html/template, every user-provided
+// string escaped) with progressive enhancement, charts drawn as SVG in Go,
+// and no Node at run time. Its templates, stylesheet and script are
+// embedded with go:embed.
+//
+// Pages read the same state the JSON API serves (web.Experiments and the
+// manager's templates) and act through the same API: the run controls and
+// the spec editor call /api/v1 from the browser, so there is one code path
+// for every change. Register mounts the pages; a path no route serves
+// answers a 404 page (HTML clients) or the API's JSON error.
+package ui

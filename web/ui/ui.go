@@ -1,0 +1,79 @@
+package ui
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/augurhq/augur/web"
+)
+
+// Deps are what the pages read and act on.
+type Deps struct {
+	// Experiments is the experiment manager (*analysis.Manager).
+	Experiments web.Experiments
+}
+
+// UI serves the pages.
+type UI struct {
+	deps   Deps
+	r      *renderer
+	logger *slog.Logger
+}
+
+// Register mounts the pages and their assets on r, and answers paths no
+// route serves with a 404 page for browsers (JSON for API clients).
+func Register(r *gin.Engine, deps Deps, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	rend, err := newRenderer(logger)
+	if err != nil {
+		return err
+	}
+	u := &UI{deps: deps, r: rend, logger: logger}
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		return err
+	}
+	r.StaticFS("/ui/static", http.FS(static))
+	for _, rt := range u.routes() {
+		r.GET(rt.path, rt.handler)
+	}
+	r.NoRoute(u.notFound)
+	return nil
+}
+
+type route struct {
+	path    string
+	handler gin.HandlerFunc
+}
+
+// routes lists the pages; each page file adds its own.
+func (u *UI) routes() []route {
+	return []route{
+		{"/", u.experimentsPage},
+	}
+}
+
+// notFound answers an unknown path: a page with a link back for browsers,
+// the API's JSON error for everyone else.
+func (u *UI) notFound(c *gin.Context) {
+	if !wantsHTML(c.Request) {
+		c.JSON(http.StatusNotFound, gin.H{"error": "not found: " + c.Request.URL.Path})
+		return
+	}
+	u.r.render(c, http.StatusNotFound, "notfound", page{Title: "Not found", Data: c.Request.URL.Path})
+}
+
+// wantsHTML reports whether the client asked for a page (a browser), not
+// for JSON.
+func wantsHTML(r *http.Request) bool {
+	if strings.HasPrefix(r.URL.Path, web.Prefix+"/") {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
