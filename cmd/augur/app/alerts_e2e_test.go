@@ -270,7 +270,7 @@ receivers:
 		}
 		defer resp.Body.Close()
 		var as []struct {
-			Labels map[string]string `json:"labels"`
+			Labels map[string]string      `json:"labels"`
 			Status struct{ State string } `json:"status"`
 		}
 		if err := json.NewDecoder(resp.Body).Decode(&as); err != nil {
