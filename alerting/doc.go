@@ -2,8 +2,8 @@
 // it, one small package per receiver, wired explicitly by the application
 // (no init-time registries):
 //
-//   - alerting/webhook: the verdict JSON to a spec's webhooks (an
-//     analysis.Sink, what augur serve delivers with today).
+//   - alerting/outbox: durable delivery of the state store's outbox events
+//     (routing, retries, dead letters), what augur serve delivers with.
 //   - alerting/notify: the Notifier every routed receiver implements, the
 //     Message it renders, how an answer is classified (permanent,
 //     retryable, Retry-After) and the SSRF-guarded HTTP client.

@@ -183,7 +183,7 @@ func (m *Manager) failOnAlert(ctx context.Context, source string, r Run, a Firin
 	if err := m.store.SetRunStatus(ctx, r.ID, RunAborted, time.Time{}, &v); err != nil {
 		return AlertAbort{}, err
 	}
-	m.Kick()
+	m.signalEnded()
 	ab := AlertAbort{ExperimentID: r.ExperimentID, RunID: r.ID, Experiment: r.Spec.Name, Alert: a.String(), Matcher: set, Reason: reason}
 	data, _ := json.Marshal(struct {
 		RunID   string      `json:"run_id"`

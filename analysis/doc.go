@@ -1,6 +1,6 @@
 // Package analysis owns experiments: the spec a user submits, the engine that
 // fetches each metric for the baseline and canary cohorts from a Source,
-// judges and scores them, and the Verdict that goes out to Sinks.
+// judges and scores them, and the Verdict a run ends with.
 //
 // A logpatterns metric judges every mined log pattern of the two cohorts at
 // once (metric_logpatterns*.go): per pattern, an exact one-sided binomial
@@ -18,9 +18,16 @@
 // and first run in one transaction keyed by the caller's idempotency key, so
 // that any number of concurrent callers with one key get one run.
 //
+// A run's life ends when it ends: the Manager claims running runs only, and
+// the Store commits a final verdict (CommitInterval, or SetRunStatus for an
+// abort) in one transaction with its outbox event (outbox.go). Sending it
+// to receivers is the outbox's work (alerting/outbox), never the run's, so
+// Manager.Wait returns once the run has ended, and whether a receiver took
+// the verdict is the status of the experiment's outbox deliveries.
+//
 // analysis imports judges (pure statistics) and nothing else of augur: data
 // comes in through the Source interface (implemented under analysis/source),
-// verdicts go out through the Sink interface (implemented in alerting), and
-// the HTTP API in web serves the Manager. It must not import collector, web,
-// alerting or dashboards.
+// notifications leave as outbox events the Store writes with the change
+// they report (delivered by alerting/outbox), and the HTTP API in web serves
+// the Manager. It must not import collector, web, alerting or dashboards.
 package analysis

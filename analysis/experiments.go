@@ -23,18 +23,10 @@ type Experiment struct {
 	Window *TimeRange `json:"window,omitempty"`
 	// Judged and Intervals count the latest run's judged and planned
 	// intervals.
-	Judged     int        `json:"judged"`
-	Intervals  int        `json:"intervals"`
-	NextDue    *time.Time `json:"next_due,omitempty"`
-	Verdict    *Verdict   `json:"verdict,omitempty"`
-	Deliveries []Delivery `json:"deliveries,omitempty"`
-	// Delivered is true once the final verdict reached every sink.
-	Delivered bool `json:"delivered"`
-	// DeliveryAttempts, NextDelivery and DeliveryAbandoned are the latest
-	// run's (see Run).
-	DeliveryAttempts  int        `json:"delivery_attempts,omitempty"`
-	NextDelivery      *time.Time `json:"next_delivery,omitempty"`
-	DeliveryAbandoned bool       `json:"delivery_abandoned,omitempty"`
+	Judged    int        `json:"judged"`
+	Intervals int        `json:"intervals"`
+	NextDue   *time.Time `json:"next_due,omitempty"`
+	Verdict   *Verdict   `json:"verdict,omitempty"`
 }
 
 func (m *Manager) view(ctx context.Context, e ExperimentRecord) (Experiment, error) {
@@ -53,8 +45,7 @@ func (m *Manager) view(ctx context.Context, e ExperimentRecord) (Experiment, err
 		due := r.NextDue
 		x.NextDue = &due
 	}
-	x.Verdict, x.Deliveries, x.Delivered = r.Verdict, r.Deliveries, r.Delivered
-	x.DeliveryAttempts, x.NextDelivery, x.DeliveryAbandoned = r.DeliveryAttempts, r.NextDelivery, r.DeliveryAbandoned
+	x.Verdict = r.Verdict
 	return x, nil
 }
 
@@ -220,8 +211,8 @@ func (m *Manager) Resume(ctx context.Context, id string) (Run, error) {
 	return m.setStatus(ctx, id, RunRunning)
 }
 
-// Abort ends the active run with an inconclusive verdict, which is still
-// delivered.
+// Abort ends the active run with an inconclusive verdict, which goes out
+// through the outbox as any final verdict does.
 func (m *Manager) Abort(ctx context.Context, id string) (Run, error) {
 	return m.setStatus(ctx, id, RunAborted)
 }
@@ -246,7 +237,11 @@ func (m *Manager) setStatus(ctx context.Context, id string, s RunStatus) (Run, e
 	if err := m.store.SetRunStatus(ctx, r.ID, s, due, final); err != nil {
 		return Run{}, err
 	}
-	m.Kick()
+	if s == RunAborted {
+		m.signalEnded()
+	} else {
+		m.Kick()
+	}
 	return m.store.GetRun(ctx, r.ID)
 }
 
@@ -275,9 +270,10 @@ func (m *Manager) LatestInterval(ctx context.Context, runID string) (IntervalRes
 	return m.store.LatestInterval(ctx, runID)
 }
 
-// Wait blocks until the experiment's latest run has ended and its verdict
-// went out: delivered, abandoned, or attempted once and due to be retried;
-// or until ctx ends.
+// Wait blocks until the experiment's latest run has ended (its final
+// verdict is then committed, with its outbox event), or until ctx ends.
+// It wakes when a run ends on this replica, and polls for runs ended on
+// another.
 func (m *Manager) Wait(ctx context.Context, id string) (Experiment, error) {
 	for {
 		m.mu.Lock()
@@ -287,7 +283,7 @@ func (m *Manager) Wait(ctx context.Context, id string) (Experiment, error) {
 		if err != nil {
 			return x, err
 		}
-		if x.Status != StatusCreated && !RunStatus(x.Status).Active() && (x.Delivered || x.DeliveryAbandoned || x.DeliveryAttempts > 0) {
+		if x.Status != StatusCreated && !RunStatus(x.Status).Active() {
 			return x, nil
 		}
 		t := time.NewTimer(m.cfg.Poll)

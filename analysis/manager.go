@@ -29,38 +29,17 @@ type ManagerConfig struct {
 	// gives its worker up and queues behind the runs due before then.
 	BatchIntervals int
 	BatchTime      time.Duration
-	// Delivery is how final verdicts that did not reach every sink are
-	// retried.
-	Delivery DeliveryRetry
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
 
-// DeliveryRetry is how final verdicts that did not reach every sink target
-// are sent again: Backoff after the first failed attempt, doubling up to
-// MaxBackoff, until MaxAge after the run ended, when a last attempt is
-// made and delivery is abandoned if it fails too.
-type DeliveryRetry struct {
-	Backoff    time.Duration `yaml:"backoff"`
-	MaxBackoff time.Duration `yaml:"max_backoff"`
-	MaxAge     time.Duration `yaml:"max_age"`
-}
-
 // DefaultManagerConfig returns a 15 s lease, a 250 ms poll, 8 workers,
-// batches of at most 10 intervals or 5 s, and delivery retried after 30 s,
-// doubling up to 15 min, for 24 h.
+// and batches of at most 10 intervals or 5 s.
 func DefaultManagerConfig() ManagerConfig {
 	return ManagerConfig{
 		Lease: 15 * time.Second, Poll: 250 * time.Millisecond, Workers: 8,
 		BatchIntervals: 10, BatchTime: 5 * time.Second,
-		Delivery: DefaultDeliveryRetry(),
 	}
-}
-
-// DefaultDeliveryRetry returns a 30 s first backoff, doubling up to 15 min,
-// for 24 h.
-func DefaultDeliveryRetry() DeliveryRetry {
-	return DeliveryRetry{Backoff: 30 * time.Second, MaxBackoff: 15 * time.Minute, MaxAge: 24 * time.Hour}
 }
 
 // Validate reports invalid fields.
@@ -81,28 +60,7 @@ func (c ManagerConfig) Validate() error {
 	if c.BatchTime <= 0 {
 		errs = append(errs, fmt.Errorf("batch_time: must be positive, got %s", c.BatchTime))
 	}
-	return errors.Join(append(errs, c.Delivery.Validate())...)
-}
-
-// Validate reports invalid fields.
-func (d DeliveryRetry) Validate() error {
-	var errs []error
-	if d.Backoff <= 0 {
-		errs = append(errs, fmt.Errorf("delivery.backoff: must be positive, got %s", d.Backoff))
-	}
-	if d.MaxBackoff < d.Backoff {
-		errs = append(errs, fmt.Errorf("delivery.max_backoff: must be at least the backoff (%s), got %s", d.Backoff, d.MaxBackoff))
-	}
-	if d.MaxAge <= 0 {
-		errs = append(errs, fmt.Errorf("delivery.max_age: must be positive, got %s", d.MaxAge))
-	}
 	return errors.Join(errs...)
-}
-
-// NamedSink is a Sink with a name for delivery records.
-type NamedSink struct {
-	Name string
-	Sink Sink
 }
 
 // Manager keeps experiments in a Store and judges their runs' intervals as
@@ -112,7 +70,6 @@ type Manager struct {
 	cfg     ManagerConfig
 	store   Store
 	sources Sources
-	sinks   []NamedSink
 	logger  *slog.Logger
 	now     func() time.Time
 
@@ -123,7 +80,7 @@ type Manager struct {
 	wake   chan struct{}
 
 	mu      sync.Mutex
-	ended   chan struct{} // closed and replaced whenever a run ends here
+	ended   chan struct{} // closed and replaced whenever a run ends here (signalEnded)
 	lag     LagStats
 	running map[string]bool
 
@@ -131,7 +88,7 @@ type Manager struct {
 }
 
 // NewManager returns a manager over store; call Start to begin judging.
-func NewManager(cfg ManagerConfig, store Store, sources Sources, logger *slog.Logger, sinks ...NamedSink) (*Manager, error) {
+func NewManager(cfg ManagerConfig, store Store, sources Sources, logger *slog.Logger) (*Manager, error) {
 	if cfg.Replica == "" {
 		host, _ := os.Hostname()
 		cfg.Replica = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), newID()[:6])
@@ -148,7 +105,7 @@ func NewManager(cfg ManagerConfig, store Store, sources Sources, logger *slog.Lo
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{
-		cfg: cfg, store: store, sources: sources, sinks: sinks, logger: logger, now: now,
+		cfg: cfg, store: store, sources: sources, logger: logger, now: now,
 		ctx: ctx, cancel: cancel, sem: make(chan struct{}, cfg.Workers), wake: make(chan struct{}, 1),
 		ended: make(chan struct{}), running: map[string]bool{},
 	}, nil
@@ -168,6 +125,14 @@ func (m *Manager) Start() {
 func (m *Manager) Close() {
 	m.cancel()
 	m.wg.Wait()
+}
+
+// signalEnded wakes the callers of Wait: a run ended here.
+func (m *Manager) signalEnded() {
+	m.mu.Lock()
+	close(m.ended)
+	m.ended = make(chan struct{})
+	m.mu.Unlock()
 }
 
 // Kick makes the manager look for due runs now.

@@ -32,8 +32,8 @@ func (m *Manager) Lag() LagStats {
 	return m.lag
 }
 
-// process judges a claimed run's due intervals, or delivers its final
-// verdict, while renewing its lease; a lost lease drops the work. It
+// process judges a claimed run's due intervals while renewing its lease;
+// a lost lease drops the work. It
 // judges at most one batch (BatchIntervals, BatchTime): a run with more
 // intervals due then yields, queued behind the runs due before now, and
 // process reports true.
@@ -76,19 +76,8 @@ func (m *Manager) process(r Run) (yielded bool) {
 		_ = m.store.ReleaseLease(rctx, r.ID, m.cfg.Replica)
 	}()
 
-	if r.Status == RunRunning {
-		more, ok := m.judgeDue(ctx, &r)
-		if !ok {
-			return false
-		}
-		if more {
-			return true
-		}
-	}
-	if !r.Status.Active() && !r.Delivered && !r.DeliveryAbandoned && r.Verdict != nil {
-		m.deliver(ctx, r)
-	}
-	return false
+	more, ok := m.judgeDue(ctx, &r)
+	return ok && more
 }
 
 // judgeDue judges r's due intervals, committing each, until none is due or
@@ -162,6 +151,7 @@ func (m *Manager) judgeDue(ctx context.Context, r *Run) (more, ok bool) {
 	}
 	if r.Status == RunCompleted {
 		m.logger.Info("run completed", "experiment", r.ExperimentID, "run", r.ID, "verdict", r.Verdict.Verdict, "reason", r.Verdict.Reason)
+		m.signalEnded()
 	}
 	return false, true
 }

@@ -103,15 +103,3 @@ func Values(series []Series) []float64 {
 	}
 	return out
 }
-
-// Notification is what a Sink delivers when a run ends.
-type Notification struct {
-	ExperimentID string
-	Webhooks     []string
-	Verdict      Verdict
-}
-
-// Sink publishes verdicts (webhooks, rollout gates, alert routing...).
-type Sink interface {
-	Publish(ctx context.Context, n Notification) error
-}

@@ -92,9 +92,9 @@ type Spec struct {
 	AbortOnAlert []string `yaml:"abort_on_alert,omitempty" json:"abort_on_alert,omitempty"`
 }
 
-// MaxWebhooks bounds the webhook URLs of one spec: a verdict is delivered to
-// each in turn, with retries, by the worker that judged the run, so a long
-// list would hold that worker for as long as its slowest receivers take.
+// MaxWebhooks bounds the webhook URLs of one spec: each is a delivery of
+// its own in the notification outbox for the run's verdict, so a long list
+// would multiply the outbox's work, and its retries, per run.
 const MaxWebhooks = 10
 
 // SRMSpec is the sample-ratio-mismatch check of an abn experiment: Query

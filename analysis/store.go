@@ -65,28 +65,15 @@ type Run struct {
 	// State is the engine's carried state (limit counters, sequential
 	// test state), opaque to the store.
 	State json.RawMessage `json:"state,omitempty"`
-	// Verdict is the final verdict, set once when the run ends.
-	Verdict *Verdict `json:"verdict,omitempty"`
-	// Deliveries is the latest outcome of the final verdict at each sink
-	// and target.
-	Deliveries []Delivery `json:"deliveries,omitempty"`
-	// Delivered is true once the final verdict went to every sink target.
-	Delivered bool `json:"delivered"`
-	// DeliveryAttempts counts the attempts to deliver the final verdict.
-	DeliveryAttempts int `json:"delivery_attempts,omitempty"`
-	// NextDelivery is when the final verdict goes (again) to the targets
-	// that have not taken it; nil unless the run ended and its delivery is
-	// pending.
-	NextDelivery *time.Time `json:"next_delivery,omitempty"`
-	// DeliveryAbandoned is true once delivery stopped without every target
-	// having taken the verdict: a target refused it, or it kept failing
-	// for the manager's maximum delivery age. Never with Delivered.
-	DeliveryAbandoned bool       `json:"delivery_abandoned,omitempty"`
-	LeaseOwner        string     `json:"lease_owner,omitempty"`
-	LeaseUntil        time.Time  `json:"lease_until,omitzero"`
-	CreatedAt         time.Time  `json:"created_at"`
-	UpdatedAt         time.Time  `json:"updated_at"`
-	EndedAt           *time.Time `json:"ended_at,omitempty"`
+	// Verdict is the final verdict, set once when the run ends. It goes
+	// out as the run's outbox event, committed with it (see OutboxEvent):
+	// whether a receiver took it is the outbox deliveries' status.
+	Verdict    *Verdict   `json:"verdict,omitempty"`
+	LeaseOwner string     `json:"lease_owner,omitempty"`
+	LeaseUntil time.Time  `json:"lease_until,omitzero"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	EndedAt    *time.Time `json:"ended_at,omitempty"`
 }
 
 // IntervalResult is the judgement of one interval of a run.
@@ -98,34 +85,6 @@ type IntervalResult struct {
 	CreatedAt time.Time `json:"created_at"`
 	// Replica is the replica that judged it.
 	Replica string `json:"replica,omitempty"`
-}
-
-// Delivery records what one target of a sink (a webhook URL; none for a
-// sink without targets) did with a final verdict, as of the latest attempt.
-type Delivery struct {
-	Sink   string `json:"sink"`
-	Target string `json:"target,omitempty"`
-	OK     bool   `json:"ok"`
-	// Refused: the target refused the verdict (ErrRefused); it is not sent
-	// again.
-	Refused bool   `json:"refused,omitempty"`
-	Error   string `json:"error,omitempty"`
-	// At is the latest attempt; Attempts counts this target's attempts.
-	At       time.Time `json:"at"`
-	Attempts int       `json:"attempts"`
-}
-
-// DeliveryOutcome is what one delivery attempt of a run's final verdict
-// left: the records per target, and exactly one of Delivered, Abandoned or
-// a NextAttempt for the targets that failed.
-type DeliveryOutcome struct {
-	// Deliveries replaces the stored records.
-	Deliveries []Delivery
-	// Attempts counts the run's delivery attempts, this one included.
-	Attempts    int
-	Delivered   bool
-	Abandoned   bool
-	NextAttempt time.Time
 }
 
 // Store keeps experiments, runs, interval results and final verdicts, and
@@ -161,10 +120,9 @@ type Store interface {
 	SetRunStatus(ctx context.Context, runID string, status RunStatus, nextDue time.Time, final *Verdict) error
 
 	// ClaimDue leases to owner, until now+lease, up to limit runs that are
-	// running with NextDue ≤ now, or that ended with their delivery
-	// pending and NextDelivery ≤ now, and that no unexpired lease holds.
-	// Runs come in queue order: by NextDue (running) or NextDelivery
-	// (ended), except that a run that yielded is queued at the time it
+	// running with NextDue ≤ now and that no unexpired lease holds; a
+	// paused or ended run is never claimed. Runs come in queue order: by
+	// NextDue, except that a run that yielded is queued at the time it
 	// yielded. Concurrent callers never get the same run (PostgreSQL: FOR
 	// UPDATE SKIP LOCKED).
 	ClaimDue(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Run, error)
@@ -177,10 +135,6 @@ type Store interface {
 	// otherwise) and the run is still running (ErrConflict otherwise:
 	// paused or aborted meanwhile). An interval is recorded at most once.
 	CommitInterval(ctx context.Context, owner string, r Run, res IntervalResult) error
-	// CommitDeliveries records an attempt to deliver a run's final
-	// verdict: delivered, abandoned, or pending until o.NextAttempt; if
-	// owner holds the lease. It releases the lease.
-	CommitDeliveries(ctx context.Context, owner, runID string, o DeliveryOutcome) error
 	// ReleaseLease gives the lease up (done for now, or shutting down).
 	ReleaseLease(ctx context.Context, runID, owner string) error
 	// YieldLease gives the lease up on a running run that still has

@@ -41,9 +41,8 @@ type Experiments interface {
 	// LatestInterval returns a run's latest judged interval; ok is false
 	// when none was judged yet.
 	LatestInterval(ctx context.Context, runID string) (res analysis.IntervalResult, ok bool, err error)
-	// Wait blocks until the experiment's latest run has ended and its
-	// verdict went out (delivered, abandoned, or attempted once and due to
-	// be retried), or ctx ends.
+	// Wait blocks until the experiment's latest run has ended, or ctx
+	// ends.
 	Wait(ctx context.Context, id string) (analysis.Experiment, error)
 }
 

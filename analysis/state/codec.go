@@ -95,23 +95,19 @@ func scanRun(sc scanner) (analysis.Run, error) {
 // claim queue (sched_at).
 func scanQueuedRun(sc scanner) (analysis.Run, time.Time, error) {
 	var (
-		r                                analysis.Run
-		spec, state, verdict, deliveries []byte
-		leaseOwner                       sql.NullString
-		started, due, leaseUntil         dbTime
-		created, updated, ended, sched   dbTime
+		r                              analysis.Run
+		spec, state, verdict           []byte
+		leaseOwner                     sql.NullString
+		started, due, leaseUntil       dbTime
+		created, updated, ended, sched dbTime
 	)
 	if err := sc.Scan(&r.ID, &r.ExperimentID, &spec, &r.Status, &started, &r.NextIndex, &due,
-		&state, &verdict, &deliveries, &r.Delivered, &leaseOwner, &leaseUntil,
-		&created, &updated, &ended, &r.DeliveryAttempts, &r.DeliveryAbandoned, &sched); err != nil {
+		&state, &verdict, &leaseOwner, &leaseUntil, &created, &updated, &ended, &sched); err != nil {
 		return r, sched.Time, err
 	}
 	r.StartedAt, r.NextDue, r.LeaseUntil = started.Time, due.Time, leaseUntil.Time
 	r.CreatedAt, r.UpdatedAt, r.EndedAt = created.Time, updated.Time, ended.ptr()
 	r.LeaseOwner = leaseOwner.String
-	if deliveryPending(r) {
-		r.NextDelivery = sched.ptr()
-	}
 	if len(state) > 0 {
 		r.State = json.RawMessage(state)
 	}
@@ -124,27 +120,16 @@ func scanQueuedRun(sc scanner) (analysis.Run, time.Time, error) {
 			return r, sched.Time, fmt.Errorf("run %s: decode verdict: %w", r.ID, err)
 		}
 	}
-	if err := json.Unmarshal(deliveries, &r.Deliveries); err != nil {
-		return r, sched.Time, fmt.Errorf("run %s: decode deliveries: %w", r.ID, err)
-	}
 	return r, sched.Time, nil
 }
 
-// deliveryPending reports whether r ended and its final verdict still has
-// to go out: its sched_at is then the next delivery attempt.
-func deliveryPending(r analysis.Run) bool {
-	return !r.Status.Active() && !r.Delivered && !r.DeliveryAbandoned
-}
-
 // schedAt is the place in the claim queue of a run stored as given: a
-// running or paused run's NextDue; an ended run's NextDelivery, else its
-// end, else its creation.
+// running or paused run's NextDue; an ended run (never claimed) its end,
+// else its creation.
 func schedAt(r analysis.Run) time.Time {
 	switch {
 	case r.Status.Active():
 		return r.NextDue
-	case r.NextDelivery != nil:
-		return *r.NextDelivery
 	case r.EndedAt != nil:
 		return *r.EndedAt
 	}

@@ -17,10 +17,10 @@ import (
 // at most once (ErrConflict). On any error nothing is written. An empty
 // res.RunID is r.ID, an empty res.Replica is owner, a zero res.CreatedAt
 // is now, a zero NextDue keeps the stored one, and a final status without
-// EndedAt ends the run now. A running run is queued at its NextDue, an
-// ended one for delivery at once. The lease is kept: the holder delivers
-// the final verdict or goes on with the next interval. The same
-// transaction writes the outbox event: verdict when the run ends,
+// EndedAt ends the run now. A running run is queued at its NextDue; an
+// ended one leaves the queue for good. The lease is kept: the holder goes
+// on with the next interval, or releases it. The same transaction writes
+// the outbox event: verdict when the run ends,
 // interval_failed when it goes on after an interval whose outcome is fail.
 func (s *Store) CommitInterval(ctx context.Context, owner string, r analysis.Run, res analysis.IntervalResult) error {
 	if res.RunID == "" {
@@ -86,37 +86,3 @@ func (s *Store) CommitInterval(ctx context.Context, owner string, r analysis.Run
 }
 
 func isRunning(s analysis.RunStatus) bool { return s == analysis.RunRunning }
-
-func isEnded(s analysis.RunStatus) bool {
-	return s == analysis.RunCompleted || s == analysis.RunAborted
-}
-
-// CommitDeliveries records an attempt to deliver a run's final verdict and
-// releases the lease, while owner holds an unexpired lease (ErrLeaseLost)
-// on a run that ended (ErrConflict otherwise). o.Deliveries replaces the
-// stored records; the run is then delivered, abandoned, or queued for its
-// next attempt at o.NextAttempt.
-func (s *Store) CommitDeliveries(ctx context.Context, owner, runID string, o analysis.DeliveryOutcome) error {
-	states := 0
-	for _, set := range []bool{o.Delivered, o.Abandoned, !o.NextAttempt.IsZero()} {
-		if set {
-			states++
-		}
-	}
-	if states != 1 {
-		return fmt.Errorf("state: commit deliveries of run %s: want exactly one of delivered, abandoned or a next attempt", runID)
-	}
-	deliveries, err := jsonArg("deliveries", o.Deliveries)
-	if err != nil {
-		return err
-	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.clock()
-		res, err := tx.ExecContext(ctx, `UPDATE runs
-			SET deliveries = $1, delivered = $2, delivery_abandoned = $3, delivery_attempts = $4,
-				sched_at = COALESCE($5, sched_at), lease_owner = NULL, lease_until = NULL, updated_at = $6
-			WHERE id = $7 AND lease_owner = $8 AND lease_until > $6 AND status IN ('completed', 'aborted')`,
-			deliveries, o.Delivered, o.Abandoned, o.Attempts, s.t(o.NextAttempt), s.t(now), runID, owner)
-		return s.leaseResult(ctx, tx, "commit deliveries", runID, owner, now, res, err, isEnded)
-	})
-}

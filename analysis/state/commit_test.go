@@ -15,7 +15,7 @@ func commitCases() []suiteCase {
 		{"CommitIntervalAtMostOnce", testCommitIntervalOnce},
 		{"CommitIntervalLostLeaseWritesNothing", testCommitLostLease},
 		{"CommitIntervalAfterPauseOrAbort", testCommitAfterPause},
-		{"FinalVerdictDeliveredByAnotherReplica", testFinalDelivery},
+		{"FinalVerdictEndsTheRun", testFinalVerdictEndsRun},
 	}
 }
 
@@ -152,22 +152,22 @@ func testCommitAfterPause(t *testing.T, db testDB) {
 	if ivs, _ := s.ListIntervals(ctx, "r0", -1, 1000); len(ivs) != 0 {
 		t.Fatalf("%d intervals written to a paused or aborted run", len(ivs))
 	}
-	// The lease holder delivers the abort's verdict.
-	if err := s.CommitDeliveries(ctx, "a", "r0", delivered()); err != nil {
+	// The lease holder gives the lease up; the aborted run is never
+	// claimed again.
+	if err := s.ReleaseLease(ctx, "r0", "a"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.GetRun(ctx, "r0"); !got.Delivered || got.LeaseOwner != "" {
-		t.Fatalf("after delivery: delivered %v, lease %q", got.Delivered, got.LeaseOwner)
+	if got, _ := s.ClaimDue(ctx, "b", t0.Add(24*time.Hour), time.Minute, 10); len(got) != 0 {
+		t.Fatalf("an aborted run was claimed: %v", ids(got))
 	}
 }
 
-func testFinalDelivery(t *testing.T, db testDB) {
+// testFinalVerdictEndsRun: the final interval's commit ends the run with
+// its verdict and the verdict's outbox event; the run is never claimed
+// again, not even once the lease of a holder that died expired.
+func testFinalVerdictEndsRun(t *testing.T, db testDB) {
 	s, ctx := db.store(t), testCtx(t)
 	r := startRun(t, s, "a", time.Minute)
-
-	if err := s.CommitDeliveries(ctx, "a", "r0", delivered()); !errors.Is(err, analysis.ErrConflict) {
-		t.Fatalf("deliveries of a running run: %v, want ErrConflict", err)
-	}
 	final := testVerdict("e0", judges.OutcomeFail)
 	done, res0 := advance(r, 0)
 	done.Status, done.Verdict, done.NextDue = analysis.RunCompleted, &final, time.Time{}
@@ -181,38 +181,23 @@ func testFinalDelivery(t *testing.T, db testDB) {
 		asJSON(got.Verdict) != asJSON(final) || got.LeaseOwner != "a" {
 		t.Fatalf("after the final interval: %s", asJSON(got))
 	}
-
-	// a dies before delivering. Once its lease expires b takes the ended
-	// run and delivers.
-	if got, _ := s.ClaimDue(ctx, "b", t0.Add(30*time.Second), time.Minute, 10); len(got) != 0 {
-		t.Fatalf("b claimed %v during a's lease", ids(got))
-	}
-	b := claimOne(t, s, "b", t0.Add(time.Minute), time.Minute)
-	if b.Status != analysis.RunCompleted || b.Verdict == nil {
-		t.Fatalf("b claimed %s", asJSON(b))
-	}
-	db.clock.Add(time.Minute)
-	ds := []analysis.Delivery{{Sink: "webhook", OK: true, At: t0.Add(70 * time.Second)}}
-	if err := s.CommitDeliveries(ctx, "a", "r0", delivered(ds...)); !errors.Is(err, analysis.ErrLeaseLost) {
-		t.Fatalf("a delivers after b took over: %v, want ErrLeaseLost", err)
-	}
-	if err := s.CommitDeliveries(ctx, "b", "r0", delivered(ds...)); err != nil {
+	evs, err := s.PendingEvents(ctx, 10)
+	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ = s.GetRun(ctx, "r0")
-	if !got.Delivered || got.LeaseOwner != "" || !got.LeaseUntil.IsZero() {
-		t.Fatalf("after delivery: %s", asJSON(got))
+	var kinds []analysis.OutboxKind
+	for _, ev := range evs {
+		kinds = append(kinds, ev.Kind)
 	}
-	mustEqual(t, "deliveries", got.Deliveries, ds)
-	if got, _ := s.ClaimDue(ctx, "c", t0.Add(24*time.Hour), time.Minute, 10); len(got) != 0 {
-		t.Fatalf("a delivered run was claimed again: %v", ids(got))
-	}
-	if err := s.CommitDeliveries(ctx, "b", "r0", delivered(ds...)); !errors.Is(err, analysis.ErrLeaseLost) {
-		t.Fatalf("deliveries twice: %v, want ErrLeaseLost", err)
-	}
-}
+	mustEqual(t, "outbox events", kinds, []analysis.OutboxKind{analysis.OutboxRunStarted, analysis.OutboxVerdict})
 
-// delivered is the outcome of a first attempt that reached every target.
-func delivered(ds ...analysis.Delivery) analysis.DeliveryOutcome {
-	return analysis.DeliveryOutcome{Deliveries: ds, Attempts: 1, Delivered: true}
+	// a dies holding the lease: once it expires, nobody claims the run.
+	for _, at := range []time.Duration{30 * time.Second, time.Minute, 24 * time.Hour} {
+		if got, _ := s.ClaimDue(ctx, "b", t0.Add(at), time.Minute, 10); len(got) != 0 {
+			t.Fatalf("b claimed %v at t0+%s: an ended run", ids(got), at)
+		}
+	}
+	if got, _ := s.GetRun(ctx, "r0"); got.LeaseOwner != "a" || asJSON(got.Verdict) != asJSON(final) {
+		t.Fatalf("after the claims: %s", asJSON(got))
+	}
 }

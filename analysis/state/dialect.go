@@ -32,17 +32,18 @@ type dialect struct {
 	constraintErr func(error) error
 }
 
-// runColumns are the columns scanRun reads, in its order.
+// runColumns are the columns scanRun reads, in its order, and the ones
+// CreateRun writes. (The runs table's older columns deliveries, delivered,
+// delivery_attempts and delivery_abandoned are neither read nor written:
+// new rows keep their defaults.)
 const runColumns = `id, experiment_id, spec, status, started_at, next_index, next_due, state, verdict,
-	deliveries, delivered, lease_owner, lease_until, created_at, updated_at, ended_at,
-	delivery_attempts, delivery_abandoned, sched_at`
+	lease_owner, lease_until, created_at, updated_at, ended_at, sched_at`
 
-// claimWhere selects the runs ClaimDue may lease: queued (running, or
-// ended with the verdict's delivery pending) with sched_at <= now, and not
-// under an unexpired lease. $3 is now. The first line repeats the
-// runs_queue index predicate (%s: the dialect's delivered = 0 AND
-// delivery_abandoned = 0).
-const claimWhere = `status <> 'paused' AND %s
+// claimWhere selects the runs ClaimDue may lease: running, with sched_at <=
+// now, and not under an unexpired lease. $3 is now. Its first term is the
+// runs_queue index predicate (migration 0006): paused and ended runs are
+// not in the queue.
+const claimWhere = `status = 'running'
 	AND sched_at <= $3
 	AND (lease_owner IS NULL OR lease_until <= $3)`
 

@@ -18,8 +18,8 @@
 // filters query are in migration 0003.
 //
 // Only the statements that differ (the claim query, the schema, how times
-// are encoded) are per dialect. Specs, verdicts, deliveries and engine state
-// are stored as JSON blobs, so their shape can change without a migration.
+// are encoded) are per dialect. Specs, verdicts and engine state are stored
+// as JSON blobs, so their shape can change without a migration.
 // Times are kept at microsecond precision and returned in UTC.
 //
 // Migrations are embedded SQL files, migrations/<dialect>/NNNN_name.sql,
@@ -29,19 +29,18 @@
 // PostgreSQL, replicas starting together migrate one at a time under
 // pg_advisory_lock.
 //
-// The claim queue. Each run has a place in a queue (the sched_at column,
-// indexed with the runs ClaimDue may take): a running run's NextDue, an
-// ended run's next delivery attempt (NextDelivery) while its final verdict
-// has not reached every sink target. ClaimDue takes the runs whose place is
-// at or before now, in queue order. A run that stops a catch-up batch with
-// intervals still due gives its lease up with YieldLease, which queues it at
-// the time it yielded: behind every run that came due before then, so that
-// one run with a long backlog cannot hold the replicas' workers. A failed
-// delivery is queued at its next attempt, so undelivered runs are not
-// claimed again until then; delivered and abandoned ones leave the queue.
+// The claim queue. Each run has a place in a queue (the sched_at column;
+// the runs_queue index holds the running runs, the only ones ClaimDue may
+// take): its NextDue. ClaimDue takes the runs whose place is at or before
+// now, in queue order. A run that stops a catch-up batch with intervals
+// still due gives its lease up with YieldLease, which queues it at the time
+// it yielded: behind every run that came due before then, so that one run
+// with a long backlog cannot hold the replicas' workers. A run leaves the
+// queue when it is paused or ends: its final verdict is committed with its
+// outbox event, and an ended run is never claimed again.
 //
 // Leases. ClaimDue leases due runs to an owner (a replica) for a period; the
-// owner commits intervals and deliveries only while it holds the lease. A
+// owner commits intervals only while it holds the lease. A
 // lease is held while lease_until > now and claimable once lease_until <=
 // now. Lease times are the replicas' clocks, never the database's: ClaimDue
 // compares with the now it is given and sets now+lease, RenewLease sets the
@@ -71,8 +70,10 @@
 // with the delivery's new status only by the lease holder
 // (CommitAttempt). Deleting an experiment deletes its events, deliveries
 // and attempts; PruneOutbox deletes routed events past their retention.
-// (The runs table's deliveries column is older: the per-target records of
-// a run's final-verdict webhooks.)
+// (The runs table's deliveries, delivered, delivery_attempts and
+// delivery_abandoned columns are older, from a per-run delivery the outbox
+// replaced: they are neither read nor written, and new rows keep their
+// defaults; migration 0006 took ended runs out of the claim queue.)
 //
 // The package imports analysis, judges (the outcome an interval failed
 // with) and the database drivers only.

@@ -12,11 +12,11 @@ import (
 	"github.com/augurhq/augur/analysis"
 )
 
-// ClaimDue leases to owner, until now+lease, up to limit queued runs whose
+// ClaimDue leases to owner, until now+lease, up to limit running runs whose
 // sched_at is at or before now and that no unexpired lease holds, in
-// sched_at order: running runs at their NextDue, or at the time they
-// yielded (YieldLease); ended runs whose delivery is pending at their
-// NextDelivery. now is the caller's clock, compared with sched_at and with
+// sched_at order: at their NextDue, or at the time they yielded
+// (YieldLease). Paused and ended runs are never claimed. now is the
+// caller's clock, compared with sched_at and with
 // other owners' lease_until (see the package doc on leases). It is one
 // statement: concurrent callers never get the same run. Claiming does not
 // change UpdatedAt, which tracks changes to the run itself.

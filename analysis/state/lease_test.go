@@ -34,19 +34,14 @@ func testClaimDue(t *testing.T, db testDB) {
 		{testRun("e3", "paused", t0.Add(-time.Hour)), func(r *analysis.Run) { r.Status = analysis.RunPaused }},
 		{testRun("e4", "leased", t0.Add(-time.Hour)), func(r *analysis.Run) { r.LeaseOwner, r.LeaseUntil = "x", t0.Add(time.Second) }},
 		{testRun("e5", "lease-expired", t0.Add(-30*time.Second)), func(r *analysis.Run) { r.LeaseOwner, r.LeaseUntil = "x", t0 }},
-		// Ended runs are claimable until delivered, whatever their NextDue:
-		// queued at their next delivery attempt, else at their end.
-		{testRun("e5", "completed", t0.Add(time.Hour)), func(r *analysis.Run) {
+		// Ended runs are never claimed, whatever their NextDue, end or
+		// lease: their verdict left through the outbox when they ended.
+		{testRun("e5", "completed", t0.Add(-time.Hour)), func(r *analysis.Run) {
 			r.Status, r.Verdict, r.EndedAt = analysis.RunCompleted, &v, ptr(t0.Add(-10*time.Second))
 		}},
-		{testRun("e5", "aborted", t0.Add(time.Hour)), func(r *analysis.Run) { r.Status, r.EndedAt = analysis.RunAborted, ptr(t0.Add(-2*time.Hour)) }},
-		{testRun("e5", "retry-later", t0.Add(-time.Hour)), func(r *analysis.Run) {
-			r.Status, r.Verdict, r.EndedAt, r.DeliveryAttempts = analysis.RunCompleted, &v, ptr(t0.Add(-time.Hour)), 2
-			r.NextDelivery = ptr(t0.Add(time.Second))
-		}},
-		{testRun("e5", "delivered", t0.Add(-time.Hour)), func(r *analysis.Run) { r.Status, r.Delivered = analysis.RunCompleted, true }},
-		{testRun("e5", "abandoned", t0.Add(-time.Hour)), func(r *analysis.Run) {
-			r.Status, r.DeliveryAbandoned, r.DeliveryAttempts = analysis.RunCompleted, true, 9
+		{testRun("e5", "aborted", t0.Add(-time.Hour)), func(r *analysis.Run) { r.Status, r.EndedAt = analysis.RunAborted, ptr(t0.Add(-2*time.Hour)) }},
+		{testRun("e5", "ended-lease-expired", t0.Add(-time.Hour)), func(r *analysis.Run) {
+			r.Status, r.LeaseOwner, r.LeaseUntil = analysis.RunCompleted, "x", t0.Add(-time.Minute)
 		}},
 		{testRun("e5", "ended-leased", t0.Add(-time.Hour)), func(r *analysis.Run) {
 			r.Status, r.LeaseOwner, r.LeaseUntil = analysis.RunCompleted, "x", t0.Add(time.Minute)
@@ -66,7 +61,7 @@ func testClaimDue(t *testing.T, db testDB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustEqual(t, "claimed, earliest due first", ids(claimed), []string{"aborted", "due", "lease-expired", "completed", "due-now"})
+	mustEqual(t, "claimed, earliest due first", ids(claimed), []string{"due", "lease-expired", "due-now"})
 	for _, r := range claimed {
 		if r.LeaseOwner != "a" || !r.LeaseUntil.Equal(stored(t0.Add(time.Minute))) {
 			t.Fatalf("claimed %s leased to %q until %v, want a until t0+1m", r.ID, r.LeaseOwner, r.LeaseUntil)
@@ -77,16 +72,19 @@ func testClaimDue(t *testing.T, db testDB) {
 	if again, err := s.ClaimDue(ctx, "b", t0, time.Minute, 100); err != nil || len(again) != 0 {
 		t.Fatalf("second claimer got %v (err %v), want nothing", ids(again), err)
 	}
-	// A second later the not-yet-due run, the one leased until then and
-	// the delivery retry are due; the fresh leases are not.
+	// A second later the not-yet-due run and the one leased until then
+	// are due; the fresh leases are not, and the ended runs never are.
 	later, err := s.ClaimDue(ctx, "b", t0.Add(time.Second), time.Minute, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustEqual(t, "claimed a second later", ids(later), []string{"leased", "not-yet", "retry-later"})
-	if r := later[2]; r.NextDelivery == nil || !r.NextDelivery.Equal(stored(t0.Add(time.Second))) || r.DeliveryAttempts != 2 {
-		t.Fatalf("retry-later claimed as %s", asJSON(r))
+	mustEqual(t, "claimed a second later", ids(later), []string{"leased", "not-yet"})
+	// A day later, every lease expired: the running runs only.
+	late, err := s.ClaimDue(ctx, "c", t0.Add(24*time.Hour), time.Minute, 100)
+	if err != nil {
+		t.Fatal(err)
 	}
+	mustEqual(t, "claimed a day later", ids(late), []string{"leased", "due", "lease-expired", "due-now", "not-yet"})
 }
 
 func testClaimDueLimit(t *testing.T, db testDB) {

@@ -71,7 +71,7 @@ func postgresDialect() *dialect {
 		// has locked instead of waiting for it and then taking them too.
 		claimSQL: `WITH due AS (
 				SELECT id AS due_id FROM runs
-				WHERE ` + fmt.Sprintf(claimWhere, "NOT delivered AND NOT delivery_abandoned") + `
+				WHERE ` + claimWhere + `
 				ORDER BY sched_at, id
 				LIMIT $4
 				FOR UPDATE SKIP LOCKED)

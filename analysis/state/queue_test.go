@@ -1,6 +1,7 @@
 package state
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"testing"
@@ -13,9 +14,10 @@ import (
 func queueCases() []suiteCase {
 	return []suiteCase{
 		{"YieldQueuesBehindRunsDueBefore", testYieldQueue},
-		{"DeliveryRetryIsQueued", testDeliveryRetry},
 		{"IntervalPages", testIntervalPages},
 		{"MigrationQueuesExistingRuns", testMigrationQueuesExistingRuns},
+		{"MigrationLeavesEndedRunsOutOfTheQueue", testMigrationEndedRunsLeaveQueue},
+		{"NewRunsKeepLegacyDeliveryColumnsAtDefaults", testLegacyDeliveryColumns},
 	}
 }
 
@@ -84,8 +86,7 @@ func testYieldQueue(t *testing.T, db testDB) {
 	if got, _ := s.ClaimDue(ctx, "c", t0.Add(5*time.Minute-time.Microsecond), time.Hour, 10); len(got) != 0 {
 		t.Fatalf("claimed %v before the caught-up run's next interval is due", ids(got))
 	}
-	// A run aborted while leased keeps its place for delivery when its
-	// holder yields.
+	// A run aborted while leased leaves the queue when its holder yields.
 	final := testVerdict("e1", judges.OutcomeInconclusive)
 	if err := s.SetRunStatus(ctx, "on-time", analysis.RunAborted, time.Time{}, &final); err != nil {
 		t.Fatal(err)
@@ -97,72 +98,7 @@ func testYieldQueue(t *testing.T, db testDB) {
 		t.Fatal(err)
 	}
 	claimed, _ = s.ClaimDue(ctx, "c", t0.Add(5*time.Minute), time.Hour, 10)
-	mustEqual(t, "claimed five minutes later", ids(claimed), []string{"on-time", "later", "backlog"})
-}
-
-// testDeliveryRetry: an attempt that left targets failing records them and
-// queues the run for its next attempt, not before; an abandoned delivery
-// is never claimed again and is not delivered.
-func testDeliveryRetry(t *testing.T, db testDB) {
-	s, ctx := db.store(t), testCtx(t)
-	r := startRun(t, s, "a", time.Minute)
-	final := testVerdict("e0", judges.OutcomeFail)
-	done, res0 := advance(r, 0)
-	done.Status, done.Verdict = analysis.RunCompleted, &final
-	db.clock.Add(10 * time.Second)
-	if err := s.CommitInterval(ctx, "a", done, res0); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := s.GetRun(ctx, "r0"); got.NextDelivery == nil || !got.NextDelivery.Equal(stored(t0.Add(10*time.Second))) {
-		t.Fatalf("an ended run is due for delivery when it ends: %s", asJSON(got))
-	}
-	before, _ := s.GetRun(ctx, "r0")
-	for _, bad := range []analysis.DeliveryOutcome{
-		{Attempts: 1},
-		{Attempts: 1, Delivered: true, Abandoned: true},
-		{Attempts: 1, Delivered: true, NextAttempt: t0.Add(time.Minute)},
-	} {
-		if err := s.CommitDeliveries(ctx, "a", "r0", bad); err == nil {
-			t.Fatalf("outcome %+v accepted", bad)
-		}
-	}
-	if got, _ := s.GetRun(ctx, "r0"); asJSON(got) != asJSON(before) {
-		t.Fatalf("a refused outcome changed the run: %s", asJSON(got))
-	}
-
-	ds := []analysis.Delivery{
-		{Sink: "webhook", Target: "http://127.0.0.1:9/a", OK: true, At: t0.Add(11 * time.Second), Attempts: 1},
-		{Sink: "webhook", Target: "http://127.0.0.1:9/b", Error: "HTTP 503: busy", At: t0.Add(12 * time.Second), Attempts: 1},
-		{Sink: "webhook", Target: "http://127.0.0.1:9/c", Refused: true, Error: "HTTP 410: gone", At: t0.Add(12 * time.Second), Attempts: 1},
-	}
-	retry := t0.Add(40 * time.Second)
-	if err := s.CommitDeliveries(ctx, "a", "r0", analysis.DeliveryOutcome{Deliveries: ds, Attempts: 1, NextAttempt: retry}); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := s.GetRun(ctx, "r0")
-	if got.Delivered || got.DeliveryAbandoned || got.DeliveryAttempts != 1 || got.NextDelivery == nil ||
-		!got.NextDelivery.Equal(stored(retry)) || got.LeaseOwner != "" {
-		t.Fatalf("after a failed attempt: %s", asJSON(got))
-	}
-	mustEqual(t, "deliveries", got.Deliveries, ds)
-	if got, _ := s.ClaimDue(ctx, "b", retry.Add(-time.Microsecond), time.Minute, 10); len(got) != 0 {
-		t.Fatalf("claimed %v before the next attempt is due", ids(got))
-	}
-	b := claimOne(t, s, "b", retry, time.Minute)
-	if b.DeliveryAttempts != 1 || len(b.Deliveries) != 3 {
-		t.Fatalf("b claimed %s", asJSON(b))
-	}
-	db.clock.Add(30 * time.Second)
-	if err := s.CommitDeliveries(ctx, "b", "r0", analysis.DeliveryOutcome{Deliveries: ds, Attempts: 2, Abandoned: true}); err != nil {
-		t.Fatal(err)
-	}
-	got, _ = s.GetRun(ctx, "r0")
-	if got.Delivered || !got.DeliveryAbandoned || got.DeliveryAttempts != 2 || got.NextDelivery != nil || got.LeaseOwner != "" {
-		t.Fatalf("after abandoning: %s", asJSON(got))
-	}
-	if got, _ := s.ClaimDue(ctx, "c", t0.Add(48*time.Hour), time.Minute, 10); len(got) != 0 {
-		t.Fatalf("an abandoned delivery was claimed: %v", ids(got))
-	}
+	mustEqual(t, "claimed five minutes later", ids(claimed), []string{"later", "backlog"})
 }
 
 // testIntervalPages: intervals are read a page at a time after an index,
@@ -234,8 +170,8 @@ func createExperimentsFrom(t *testing.T, s *Store, n int) {
 }
 
 // testMigrationQueuesExistingRuns: runs written before the queue existed
-// are queued by the migration: running ones at their NextDue, ended ones
-// with their verdict undelivered for delivery at their end.
+// are queued by the migrations: running ones at their NextDue; ended ones,
+// delivered or not, are never claimed.
 func testMigrationQueuesExistingRuns(t *testing.T, db testDB) {
 	ctx := testCtx(t)
 	raw, err := db.raw(ctx)
@@ -291,8 +227,132 @@ func testMigrationQueuesExistingRuns(t *testing.T, db testDB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustEqual(t, "claimed after the migration", ids(claimed), []string{"ended", "running"})
-	if e := claimed[0]; e.NextDelivery == nil || !e.NextDelivery.Equal(stored(t0.Add(-2*time.Minute))) || e.DeliveryAttempts != 0 || e.DeliveryAbandoned {
-		t.Fatalf("ended run after the migration: %s", asJSON(e))
+	mustEqual(t, "claimed after the migrations", ids(claimed), []string{"running"})
+}
+
+// applyMigrationsUpTo opens db without a Store and applies its migrations
+// up to version, for rows written as an older augur wrote them.
+func applyMigrationsUpTo(t *testing.T, db testDB, version int) *sql.Conn {
+	t.Helper()
+	ctx := testCtx(t)
+	raw, err := db.raw(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	conn, err := raw.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.ExecContext(ctx, db.d.createMigrationsTable); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := loadMigrations(migrationFiles, "migrations/"+db.d.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:version] {
+		if applied, err := applyMigration(ctx, conn, db.d, m, t0); err != nil || !applied {
+			t.Fatalf("apply %04d_%s: %v", m.version, m.name, err)
+		}
+	}
+	return conn
+}
+
+// testMigrationEndedRunsLeaveQueue: runs an older augur left ended with
+// their verdict's per-run delivery pending, retrying or abandoned (queued
+// by sched_at for it) are read as they are and never claimed once the
+// store is migrated (0006); the running run is.
+func testMigrationEndedRunsLeaveQueue(t *testing.T, db testDB) {
+	ctx := testCtx(t)
+	conn := applyMigrationsUpTo(t, db, 5)
+	spec, _ := jsonArg("spec", testSpec("e0"))
+	final := testVerdict("e0", judges.OutcomePass)
+	verdict, _ := jsonArg("verdict", final)
+	tm := func(d time.Duration) any { return db.d.timeArg(storedTime(t0.Add(d))) }
+	for _, id := range []string{"e0", "e1"} {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO experiments (id, spec, created_at, updated_at, version)
+			VALUES ($1, $2, $3, $3, 1)`, id, spec, tm(0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failing := `[{"sink":"webhook","target":"http://127.0.0.1:9/a","ok":false,"error":"HTTP 503","at":"2026-01-01T00:00:00Z","attempts":2}]`
+	for _, r := range []struct {
+		id, exp, status, deliveries string
+		sched                       any
+		delivered, abandoned        bool
+		attempts                    int
+	}{
+		{"running", "e0", "running", "[]", tm(-time.Minute), false, false, 0},
+		{"paused", "e1", "paused", "[]", tm(-time.Hour), false, false, 0},
+		{"pending", "e0", "completed", "[]", tm(-2 * time.Minute), false, false, 0},
+		{"retrying", "e0", "aborted", failing, tm(-30 * time.Second), false, false, 2},
+		{"abandoned", "e1", "completed", failing, tm(-time.Hour), false, true, 9},
+		{"delivered", "e1", "completed", "[]", tm(-time.Hour), true, false, 1},
+	} {
+		v, ended := any(verdict), tm(-3*time.Minute)
+		if r.status == "running" || r.status == "paused" {
+			v, ended = nil, nil
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO runs (id, experiment_id, spec, status, started_at, next_index, next_due,
+			verdict, deliveries, delivered, created_at, updated_at, ended_at, sched_at, delivery_attempts, delivery_abandoned)
+			VALUES ($1, $12, $2, $3, $4, 0, $5, $6, $7, $8, $4, $4, $9, $5, $10, $11)`,
+			r.id, spec, r.status, tm(-3*time.Hour), r.sched, v, r.deliveries, r.delivered, ended, r.attempts, r.abandoned, r.exp); err != nil {
+			t.Fatalf("insert %s: %v", r.id, err)
+		}
+	}
+	conn.Close()
+
+	s := db.store(t)
+	// Now, and a day later (the lease of the first claim expired).
+	for _, at := range []time.Time{t0, t0.Add(24 * time.Hour)} {
+		claimed, err := s.ClaimDue(ctx, "a", at, time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustEqual(t, "claimed at "+at.Format(time.RFC3339), ids(claimed), []string{"running"})
+	}
+	got, err := s.GetRun(ctx, "retrying")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != analysis.RunAborted || asJSON(got.Verdict) != asJSON(final) || got.EndedAt == nil {
+		t.Fatalf("legacy ended run read as %s", asJSON(got))
+	}
+}
+
+// testLegacyDeliveryColumns: runs written now leave the older per-run
+// delivery columns at their defaults, ended or not, within the
+// constraints of migrations 0001 and 0002.
+func testLegacyDeliveryColumns(t *testing.T, db testDB) {
+	s, ctx := db.store(t), testCtx(t)
+	r := startRun(t, s, "a", time.Minute)
+	final := testVerdict("e0", judges.OutcomePass)
+	done, res0 := advance(r, 0)
+	done.Status, done.Verdict = analysis.RunCompleted, &final
+	if err := s.CommitInterval(ctx, "a", done, res0); err != nil {
+		t.Fatal(err)
+	}
+	createExperimentsFrom(t, s, 1)
+	aborted := testRun("e1", "r1", t0)
+	aborted.Status, aborted.Verdict, aborted.EndedAt = analysis.RunAborted, &final, ptr(t0)
+	if err := s.CreateRun(ctx, aborted); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"r0", "r1"} {
+		var (
+			deliveries         string
+			delivered, abandon bool
+			attempts           int
+		)
+		if err := s.read.QueryRowContext(ctx, `SELECT deliveries, delivered, delivery_attempts, delivery_abandoned
+			FROM runs WHERE id = $1`, id).Scan(&deliveries, &delivered, &attempts, &abandon); err != nil {
+			t.Fatal(err)
+		}
+		if deliveries != "[]" || delivered || attempts != 0 || abandon {
+			t.Fatalf("run %s: deliveries %s, delivered %v, attempts %d, abandoned %v: want the defaults",
+				id, deliveries, delivered, attempts, abandon)
+		}
 	}
 }

@@ -14,8 +14,7 @@ import (
 // ErrConflict if the ID exists or the experiment already has an active run
 // (the runs_one_active index), ErrNotFound if the experiment does not
 // exist; nothing is written then. A zero CreatedAt is now and
-// a zero UpdatedAt is CreatedAt. An ended run whose delivery is pending is
-// queued at its NextDelivery, else its EndedAt, else its CreatedAt.
+// a zero UpdatedAt is CreatedAt. A running run is queued at its NextDue.
 func (s *Store) CreateRun(ctx context.Context, r analysis.Run) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error { return s.insertRun(ctx, tx, r) })
 }
@@ -33,9 +32,6 @@ func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r analysis.Run) error
 	default:
 		return fmt.Errorf("state: create run %s: unknown status %q", r.ID, r.Status)
 	}
-	if r.Delivered && r.DeliveryAbandoned {
-		return fmt.Errorf("state: create run %s: delivered and abandoned at once", r.ID)
-	}
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = s.clock()
 	}
@@ -50,10 +46,6 @@ func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r analysis.Run) error
 	if err != nil {
 		return err
 	}
-	deliveries, err := jsonArg("deliveries", r.Deliveries)
-	if err != nil {
-		return err
-	}
 	var leaseOwner any
 	if r.LeaseOwner != "" {
 		leaseOwner = r.LeaseOwner
@@ -63,11 +55,10 @@ func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, r analysis.Run) error
 		ended = *r.EndedAt
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		r.ID, r.ExperimentID, spec, string(r.Status), s.t(r.StartedAt), r.NextIndex, s.t(r.NextDue),
-		nullJSON(r.State), verdict, deliveries, r.Delivered, leaseOwner, s.t(r.LeaseUntil),
-		s.t(r.CreatedAt), s.t(r.UpdatedAt), s.t(ended),
-		r.DeliveryAttempts, r.DeliveryAbandoned, s.t(schedAt(r)))
+		nullJSON(r.State), verdict, leaseOwner, s.t(r.LeaseUntil),
+		s.t(r.CreatedAt), s.t(r.UpdatedAt), s.t(ended), s.t(schedAt(r)))
 	if err != nil {
 		return s.dbErr(fmt.Sprintf("create run %s of experiment %s", r.ID, r.ExperimentID), err)
 	}
@@ -167,8 +158,8 @@ func list[T any](ctx context.Context, db querier, scan func(scanner) (T, error),
 // lease: a holder's later CommitInterval then fails with ErrConflict.
 // Resuming sets NextDue to nextDue unless it is zero and queues the run
 // there; aborting sets the final verdict and EndedAt (now), after which
-// the run is claimable for delivery at once, and writes the run_aborted
-// and verdict outbox events in the same transaction. ErrConflict if the run
+// the run is never claimed again, and writes the run_aborted and verdict
+// outbox events in the same transaction. ErrConflict if the run
 // is no longer active, ErrNotFound if it does not exist; nothing is
 // written then.
 func (s *Store) SetRunStatus(ctx context.Context, runID string, status analysis.RunStatus, nextDue time.Time, final *analysis.Verdict) error {

@@ -103,7 +103,7 @@ func sqliteDialect() *dialect {
 		claimSQL: `UPDATE runs SET lease_owner = $1, lease_until = $2
 			WHERE id IN (
 				SELECT id FROM runs
-				WHERE ` + fmt.Sprintf(claimWhere, "delivered = 0 AND delivery_abandoned = 0") + `
+				WHERE ` + claimWhere + `
 				ORDER BY sched_at, id
 				LIMIT $4)
 			RETURNING ` + runColumns,

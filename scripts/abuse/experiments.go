@@ -50,11 +50,10 @@ var manyWebhooksSpec = func() string {
 
 // experiment is the part of the API's experiment answer the attacks read.
 type experiment struct {
-	ID        string `json:"id"`
-	Status    string `json:"status"`
-	Delivered bool   `json:"delivered"`
-	Judged    int    `json:"judged"`
-	Verdict   *struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Judged  int    `json:"judged"`
+	Verdict *struct {
 		Verdict string `json:"verdict"`
 	} `json:"verdict"`
 }

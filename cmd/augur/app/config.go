@@ -238,8 +238,5 @@ func (a AnalysisConfig) managerConfig() analysis.ManagerConfig {
 	return analysis.ManagerConfig{
 		Replica: a.Replica, Lease: a.Lease, Poll: a.Poll, Workers: a.Workers,
 		BatchIntervals: a.BatchIntervals, BatchTime: a.BatchTime,
-		// The manager has no sinks in augur serve (notifications go
-		// through the outbox); its delivery settings stay at their defaults.
-		Delivery: analysis.DefaultDeliveryRetry(),
 	}
 }

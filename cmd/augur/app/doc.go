@@ -1,5 +1,5 @@
 // Package app wires augur together: it builds the store, receivers,
-// experiment manager, sinks and HTTP API from one Config, and implements the
+// experiment manager, notification outbox and HTTP API from one Config, and implements the
 // subcommands (serve, demo, judge, analyze, gate) so that main only parses flags and hands
 // over, and end-to-end tests run everything in process.
 //

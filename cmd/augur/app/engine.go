@@ -27,7 +27,7 @@ type engine struct {
 // registry over the embedded store, and a manager (not started). drain,
 // when not nil, is the log pattern miner that logpatterns results take
 // their pattern text and examples from.
-func openEngine(ctx context.Context, cfg Config, logger *slog.Logger, st *store.Store, drain *logs.Drain, sinks ...analysis.NamedSink) (*engine, error) {
+func openEngine(ctx context.Context, cfg Config, logger *slog.Logger, st *store.Store, drain *logs.Drain) (*engine, error) {
 	a := cfg.Analysis
 	var (
 		db  *state.Store
@@ -59,7 +59,7 @@ func openEngine(ctx context.Context, cfg Config, logger *slog.Logger, st *store.
 	if drain != nil {
 		sources = patternSources{Registry: reg, drain: drain}
 	}
-	mgr, err := analysis.NewManager(a.managerConfig(), db, sources, logger.With("component", "analysis"), sinks...)
+	mgr, err := analysis.NewManager(a.managerConfig(), db, sources, logger.With("component", "analysis"))
 	if err != nil {
 		_ = reg.Close()
 		_ = db.Close()
