@@ -157,6 +157,10 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Integrations names the integrations a receiver sets (exactly one in a
+// valid config).
+func (r ReceiverConfig) Integrations() []string { return r.kinds() }
+
 // kinds lists the integrations a receiver sets.
 func (r ReceiverConfig) kinds() []string {
 	var k []string

@@ -160,18 +160,7 @@ func printNotify(out io.Writer, c outbox.Config, tree *route.Tree) {
 
 // receiverKind names a receiver's integration(s), comma separated.
 func receiverKind(r outbox.ReceiverConfig) string {
-	var k []string
-	for _, x := range []struct {
-		name string
-		set  bool
-	}{
-		{"webhook", r.Webhook != nil}, {"slack", r.Slack != nil}, {"msteams", r.MSTeams != nil},
-		{"pagerduty", r.PagerDuty != nil}, {"email", r.Email != nil}, {"alertmanager", r.Alertmanager != nil},
-	} {
-		if x.set {
-			k = append(k, x.name)
-		}
-	}
+	k := r.Integrations()
 	if len(k) == 0 {
 		return "none"
 	}

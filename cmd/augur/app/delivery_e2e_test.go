@@ -455,3 +455,45 @@ metrics:
 		t.Errorf("interval_failed message %+v, want the failing interval's verdict", m)
 	}
 }
+
+// TestTemplateThatFailsIsDeadLettered: a webhook receiver whose body
+// template does not render for a message has that delivery dead-lettered
+// with the template's error, and the other receiver still gets it.
+func TestTemplateThatFailsIsDeadLettered(t *testing.T) {
+	good := newHookReceiver(t, http.StatusOK, nil)
+	bad := newHookReceiver(t, http.StatusOK, nil)
+	cfg := hookConfig(t, good.URL, "")
+	tmpl := signedwebhook.DefaultConfig()
+	tmpl.URL, tmpl.Body = bad.URL, `{"text": "{{.Verdict}} {{.Labels.team}} {{index .Failing 0}}"}`
+	cfg.Notify.Receivers = append(cfg.Notify.Receivers, outbox.ReceiverConfig{Name: "templated", Webhook: &tmpl, Guard: notify.Guard{AllowLoopback: true}})
+	cfg.Notify.Route.Routes = []*route.RouteConfig{{Receiver: "templated", Continue: true}, {Receiver: "hook"}}
+	srv, _ := runServer(t, cfg)
+	exp := createEndedExperiment(t, srv.URL(), "")
+	var ds []analysis.OutboxDelivery
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ds = listDeliveries(t, srv.URL(), exp)
+		settled := 0
+		for _, d := range ds {
+			if d.Status != analysis.DeliveryPending {
+				settled++
+			}
+		}
+		if len(ds) == 2 && settled == 2 {
+			break
+		}
+	}
+	byReceiver := map[string]analysis.OutboxDelivery{}
+	for _, d := range ds {
+		byReceiver[d.Receiver] = d
+	}
+	// The run had no data: no failing metric, so index .Failing 0 fails.
+	if d := byReceiver["templated"]; d.Status != analysis.DeliveryDead || !strings.Contains(d.LastError, "index out of range") || !d.History[0].Permanent {
+		t.Errorf("templated delivery %+v, want dead with the template's error", d)
+	}
+	if d := byReceiver["hook"]; d.Status != analysis.DeliveryDelivered {
+		t.Errorf("the other receiver's delivery %+v, want delivered", d)
+	}
+	if n := len(bad.received()); n != 0 {
+		t.Errorf("the templated receiver was called: %v", bad.received())
+	}
+}
