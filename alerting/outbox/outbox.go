@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/augurhq/augur/alerting/notify"
@@ -58,6 +59,71 @@ type Outbox struct {
 	mu      sync.Mutex
 	rnd     *rand.Rand
 	failing map[string]receiverState // receivers held back after failing
+
+	// next is a configuration Reload prepared, applied by the next Step.
+	next atomic.Pointer[setup]
+}
+
+// setup is what a configuration becomes: the config itself, its routing
+// tree (nil: none) and its receivers.
+type setup struct {
+	cfg       Config
+	tree      *route.Tree
+	receivers map[string]notify.Notifier
+}
+
+// prepare checks cfg and builds its receivers and tree, without touching
+// o. fixed receivers (tests) are kept as they are.
+func prepare(cfg Config, fixed map[string]notify.Notifier) (*setup, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &setup{cfg: cfg, receivers: fixed}
+	if s.receivers == nil {
+		var err error
+		if s.receivers, err = BuildReceivers(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Route != nil {
+		t, err := route.Build(cfg.Config, cfg.ReceiverNames())
+		if err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
+		s.tree = t
+	}
+	return s, nil
+}
+
+// Reload checks cfg and builds its receivers and routing tree; if that
+// fails, it returns the errors and nothing changes. Otherwise the next
+// pass applies it: deliveries already routed keep going to the receivers
+// they name (one removed is dead-lettered), and the groups of routes that
+// no longer exist are dropped (see route.NewDispatcher).
+func (o *Outbox) Reload(cfg Config) error {
+	s, err := prepare(cfg, o.opts.Receivers)
+	if err != nil {
+		return err
+	}
+	o.next.Store(s)
+	o.Wake()
+	return nil
+}
+
+// apply installs a reloaded setup; only Step calls it, between passes.
+func (o *Outbox) apply(s *setup) {
+	o.cfg, o.receivers = s.cfg, s.receivers
+	if s.tree != o.tree {
+		o.tree = s.tree
+		if o.disp != nil {
+			tree := o.tree
+			if tree == nil {
+				tree = emptyTree
+			}
+			o.disp = route.NewDispatcher(tree, o.disp.State())
+		}
+	}
+	o.logger.Info("notification configuration reloaded", "receivers", len(s.receivers), "routing", s.tree != nil)
 }
 
 // New checks cfg and returns an Outbox over st (its outbox tables) and runs
@@ -66,7 +132,11 @@ func New(cfg Config, st Store, runs Runs, opts Options) (*Outbox, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	o := &Outbox{cfg: cfg, st: st, runs: runs, opts: opts, logger: opts.Logger, now: opts.Now,
+	s, err := prepare(cfg, opts.Receivers)
+	if err != nil {
+		return nil, err
+	}
+	o := &Outbox{cfg: cfg, st: st, runs: runs, opts: opts, logger: opts.Logger, now: opts.Now, tree: s.tree, receivers: s.receivers,
 		wake: make(chan struct{}, 1), rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 		failing: map[string]receiverState{}}
 	if o.logger == nil {
@@ -77,20 +147,6 @@ func New(cfg Config, st Store, runs Runs, opts Options) (*Outbox, error) {
 	}
 	if o.opts.Replica == "" {
 		return nil, errors.New("outbox: a replica name is required")
-	}
-	o.receivers = opts.Receivers
-	if o.receivers == nil {
-		var err error
-		if o.receivers, err = BuildReceivers(cfg); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.Route != nil {
-		t, err := route.Build(cfg.Config, cfg.ReceiverNames())
-		if err != nil {
-			return nil, fmt.Errorf("notify: %w", err)
-		}
-		o.tree = t
 	}
 	return o, nil
 }
@@ -135,6 +191,9 @@ func (o *Outbox) Run(ctx context.Context) {
 // gets the router lease), then send every due delivery it can claim. It
 // returns when the router wants to look again (zero: at the next poll).
 func (o *Outbox) Step(ctx context.Context) time.Time {
+	if s := o.next.Swap(nil); s != nil {
+		o.apply(s)
+	}
 	next := o.routePass(ctx)
 	o.deliverPass(ctx)
 	return next

@@ -442,3 +442,35 @@ func TestDownReceiverHeldBack(t *testing.T) {
 	}
 	t.Logf("%d attempts to the down receiver in ten minutes, for 30 deliveries", held)
 }
+
+// TestReload: an invalid configuration is refused with its errors and
+// changes nothing; a valid one takes effect at the next pass, routing new
+// events by its tree.
+func TestReload(t *testing.T) {
+	f := newFixture()
+	chat, pager := &recorder{}, &recorder{}
+	recv := map[string]notify.Notifier{"chat": chat, "pager": pager}
+	o := f.outbox(t, testConfig(t), "r1", recv)
+	ctx := context.Background()
+	bad := testConfig(t)
+	bad.Route.Routes[0].Receiver = "pagerdutty"
+	if err := o.Reload(bad); err == nil || !strings.Contains(err.Error(), `unknown receiver "pagerdutty"`) {
+		t.Fatalf("invalid reload: %v", err)
+	}
+	f.verdict("e1", "run1", judges.OutcomeFail, nil)
+	f.run(ctx, o, time.Second, 3)
+	if len(pager.messages()) != 1 || len(chat.messages()) != 1 {
+		t.Fatalf("before the reload: pager %d, chat %d", len(pager.messages()), len(chat.messages()))
+	}
+	// Fails now go to the pager only.
+	good := testConfig(t)
+	good.Route.Routes[0].Continue = false
+	if err := o.Reload(good); err != nil {
+		t.Fatal(err)
+	}
+	f.verdict("e2", "run2", judges.OutcomeFail, nil)
+	f.run(ctx, o, time.Second, 3)
+	if len(pager.messages()) != 2 || len(chat.messages()) != 1 {
+		t.Errorf("after the reload: pager %d (want 2), chat %d (want 1)", len(pager.messages()), len(chat.messages()))
+	}
+}
