@@ -167,6 +167,7 @@ func receiverKind(r outbox.ReceiverConfig) string {
 	}{
 		{"webhook", r.Webhook != nil}, {"slack", r.Slack != nil}, {"msteams", r.MSTeams != nil},
 		{"pagerduty", r.PagerDuty != nil}, {"email", r.Email != nil}, {"alertmanager", r.Alertmanager != nil},
+		{"grafana", r.Grafana != nil},
 	} {
 		if x.set {
 			k = append(k, x.name)
