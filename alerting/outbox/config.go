@@ -9,6 +9,7 @@ import (
 
 	"github.com/augurhq/augur/alerting/alertmanager"
 	"github.com/augurhq/augur/alerting/email"
+	"github.com/augurhq/augur/alerting/grafana"
 	"github.com/augurhq/augur/alerting/msteams"
 	"github.com/augurhq/augur/alerting/notify"
 	"github.com/augurhq/augur/alerting/pagerduty"
@@ -43,6 +44,8 @@ type ReceiverConfig struct {
 	PagerDuty    *pagerduty.Config     `yaml:"pagerduty,omitempty"`
 	Email        *email.Config         `yaml:"email,omitempty"`
 	Alertmanager *alertmanager.Config  `yaml:"alertmanager,omitempty"`
+	// Grafana posts each message as an annotation (POST /api/annotations).
+	Grafana *grafana.Config `yaml:"grafana,omitempty"`
 	// Guard decides which addresses the receiver may reach (loopback,
 	// link-local and private ones are refused unless allowed here).
 	Guard notify.Guard `yaml:"guard"`
@@ -170,6 +173,7 @@ func (r ReceiverConfig) kinds() []string {
 	}{
 		{"webhook", r.Webhook != nil}, {"slack", r.Slack != nil}, {"msteams", r.MSTeams != nil},
 		{"pagerduty", r.PagerDuty != nil}, {"email", r.Email != nil}, {"alertmanager", r.Alertmanager != nil},
+		{"grafana", r.Grafana != nil},
 	} {
 		if x.set {
 			k = append(k, x.name)
@@ -181,7 +185,7 @@ func (r ReceiverConfig) kinds() []string {
 func (r ReceiverConfig) validate(p string) error {
 	switch k := r.kinds(); len(k) {
 	case 0:
-		return fmt.Errorf("%s: must set one of webhook, slack, msteams, pagerduty, email or alertmanager", p)
+		return fmt.Errorf("%s: must set one of webhook, slack, msteams, pagerduty, email, alertmanager or grafana", p)
 	case 1:
 	default:
 		return fmt.Errorf("%s: sets %v; a receiver has exactly one integration (define one receiver each)", p, k)
@@ -201,6 +205,8 @@ func (r ReceiverConfig) validate(p string) error {
 		err = r.Email.Validate(prefix)
 	case r.Alertmanager != nil:
 		err = r.Alertmanager.Validate(prefix)
+	case r.Grafana != nil:
+		err = r.Grafana.Validate(prefix)
 	}
 	return err
 }

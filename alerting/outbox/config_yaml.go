@@ -8,6 +8,7 @@ import (
 
 	"github.com/augurhq/augur/alerting/alertmanager"
 	"github.com/augurhq/augur/alerting/email"
+	"github.com/augurhq/augur/alerting/grafana"
 	"github.com/augurhq/augur/alerting/msteams"
 	"github.com/augurhq/augur/alerting/pagerduty"
 	"github.com/augurhq/augur/alerting/signedwebhook"
@@ -48,8 +49,11 @@ func (r *ReceiverConfig) UnmarshalYAML(n *yaml.Node) error {
 		case "alertmanager":
 			c := alertmanager.DefaultConfig()
 			err, out.Alertmanager = strictDecode(val, &c), &c
+		case "grafana":
+			c := grafana.DefaultConfig()
+			err, out.Grafana = strictDecode(val, &c), &c
 		default:
-			return fmt.Errorf("line %d: field %s not found in a receiver (want name, guard, and one of webhook, slack, msteams, pagerduty, email, alertmanager)", key.Line, key.Value)
+			return fmt.Errorf("line %d: field %s not found in a receiver (want name, guard, and one of webhook, slack, msteams, pagerduty, email, alertmanager, grafana)", key.Line, key.Value)
 		}
 		if err != nil {
 			return fmt.Errorf("line %d: %s: %w", key.Line, key.Value, err)

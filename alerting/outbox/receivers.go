@@ -6,6 +6,7 @@ import (
 
 	"github.com/augurhq/augur/alerting/alertmanager"
 	"github.com/augurhq/augur/alerting/email"
+	"github.com/augurhq/augur/alerting/grafana"
 	"github.com/augurhq/augur/alerting/msteams"
 	"github.com/augurhq/augur/alerting/notify"
 	"github.com/augurhq/augur/alerting/pagerduty"
@@ -38,6 +39,8 @@ func buildReceiver(r ReceiverConfig) (notify.Notifier, error) {
 		return email.New(r.Name, *r.Email, r.Guard)
 	case r.Alertmanager != nil:
 		return alertmanager.New(r.Name, *r.Alertmanager, r.Guard)
+	case r.Grafana != nil:
+		return grafana.New(r.Name, *r.Grafana, r.Guard)
 	case r.Slack != nil:
 		client, err := notify.NewHTTPClient(notify.HTTPConfig{Timeout: r.Slack.Timeout}, r.Guard)
 		if err != nil {
