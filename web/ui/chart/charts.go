@@ -27,6 +27,8 @@ type Options struct {
 	Size                  Size
 	// Time: X values are Unix milliseconds, labelled as UTC clock times.
 	Time bool
+	// Note is a line shown above the plot (what is missing from it).
+	Note string
 }
 
 // groups lists the distinct groups in order of first appearance.
@@ -100,7 +102,7 @@ func Lines(o Options, series []Series) template.HTML {
 	}
 	legend, idx := groups(names)
 	f := newFrame(o.Size, o.Title)
-	f.xTime, f.xLabel, f.yLabel = o.Time, o.XLabel, o.YLabel
+	f.xTime, f.xLabel, f.yLabel, f.note = o.Time, o.XLabel, o.YLabel, o.Note
 	x0, x1 := domain(b.x0, b.x1, false)
 	y0, y1 := domain(b.y0, b.y1, true)
 	f.plot(x0, x1, y0, y1)
@@ -180,7 +182,7 @@ func ECDF(o Options, dists []Dist) template.HTML {
 	}
 	legend, idx := groups(names)
 	f := newFrame(o.Size, o.Title)
-	f.xLabel, f.yLabel = o.XLabel, o.YLabel
+	f.xLabel, f.yLabel, f.note = o.XLabel, o.YLabel, o.Note
 	if f.yLabel == "" {
 		f.yLabel = "share ≤ x"
 	}

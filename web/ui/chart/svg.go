@@ -50,7 +50,8 @@ path.line{fill:none;stroke-width:1.5}
 .margin{stroke:#cf222e;stroke-dasharray:5 3;stroke-width:1.5}
 .ref{stroke:#5b6470;stroke-dasharray:2 2}
 .msg{font-size:13px}
-@media (prefers-color-scheme:dark){text{fill:#e6edf3}.grid{stroke:#30363d}.s0{stroke:#58a6ff;fill:#58a6ff}.s1{stroke:#f0883e;fill:#f0883e}.margin{stroke:#f85149}}
+.bg{fill:#fff}
+@media (prefers-color-scheme:dark){.bg{fill:#0f1419}text{fill:#e6edf3}.grid{stroke:#30363d}.s0{stroke:#58a6ff;fill:#58a6ff}.s1{stroke:#f0883e;fill:#f0883e}.margin{stroke:#f85149}}
 </style>`
 
 // scale maps a data domain onto a pixel range.
@@ -111,6 +112,7 @@ type frame struct {
 	xTime  bool
 	xLabel string
 	yLabel string
+	note   string
 }
 
 func newFrame(size Size, title string) *frame {
@@ -121,6 +123,7 @@ func newFrame(size Size, title string) *frame {
 	fmt.Fprintf(&f.b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" preserveAspectRatio="xMidYMid meet" role="img" aria-label="%s">`,
 		size.W, size.H, esc(title))
 	f.b.WriteString(style)
+	fmt.Fprintf(&f.b, `<rect class="bg" width="%d" height="%d"/>`, size.W, size.H)
 	fmt.Fprintf(&f.b, `<title>%s</title>`, esc(title))
 	return f
 }
@@ -129,6 +132,10 @@ func newFrame(size Size, title string) *frame {
 func (f *frame) plot(x0, x1, y0, y1 float64) {
 	l, r := float64(padLeft), float64(f.size.W-padRight)
 	t, btm := float64(padTop), float64(f.size.H-padBottom)
+	if f.note != "" {
+		t += 18
+		fmt.Fprintf(&f.b, `<text class="note" x="%d" y="%s" fill="#9a6700">%s</text>`, padLeft, num(t-14), esc(f.note))
+	}
 	f.x = scale{x0, x1, l, r}
 	f.y = scale{y0, y1, btm, t}
 	fmt.Fprintf(&f.b, `<g class="plot" data-x-domain="%s %s" data-y-domain="%s %s" data-px="%s %s %s %s">`,
