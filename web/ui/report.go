@@ -360,7 +360,9 @@ func queryLink(spec *analysis.MetricSpec, kind, expr string, w analysis.TimeRang
 	return web.Prefix + "/query_range?" + q.Encode()
 }
 
-func unixText(t time.Time) string { return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64) }
+func unixText(t time.Time) string {
+	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)
+}
 
 func shortTime(t time.Time) string {
 	if t.IsZero() {

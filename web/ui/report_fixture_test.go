@@ -82,7 +82,7 @@ func fixture(n int) *fakeExperiments {
 			Baseline: analysis.CohortSummary{Query: `rate(x{version="v1", q="` + evil + `"}[1m])`, N: 20, Median: fp(1), Mean: fp(1.1)},
 			Canary:   analysis.CohortSummary{Query: `rate(x{version="v2", q="` + evil + `"}[1m])`, N: 20, Median: fp(1.05), Mean: fp(1.12)},
 			Shift:    fp(0.05), CILow: fp(-0.02), CIHigh: fp(0.09), PValue: fp(0.3), AdjustedPValue: fp(0.6),
-			Cluster:  &analysis.ClusterInfo{Label: "pod", Canary: 1, Baseline: 4, Method: "pooled"}}
+			Cluster: &analysis.ClusterInfo{Label: "pod", Canary: 1, Baseline: 4, Method: "pooled"}}
 		switch i {
 		case 1:
 			m.Kind, r.Kind = analysis.KindHistogram, analysis.KindHistogram
