@@ -266,11 +266,19 @@ func (u *UI) seriesChart(ctx context.Context, title string, t chartTarget) templ
 		return chart.Message(chart.DefaultSize, title, why)
 	}
 	var lines []chart.Series
+	yLabel := ""
 	for _, q := range qs {
 		for _, s := range got[q.name] {
-			pts := make([]chart.Point, len(s.Points))
-			for i, p := range s.Points {
-				pts[i] = chart.Point{X: float64(p.T), Y: p.V}
+			pts := make([]chart.Point, 0, len(s.Points)+len(s.Histograms))
+			for _, p := range s.Points {
+				pts = append(pts, chart.Point{X: float64(p.T), Y: p.V})
+			}
+			for _, h := range s.Histograms {
+				// A native histogram per step: its requests' mean.
+				if h.Count > 0 {
+					pts = append(pts, chart.Point{X: float64(h.T), Y: h.Sum / h.Count})
+					yLabel = "mean per step"
+				}
 			}
 			lines = append(lines, chart.Series{Group: q.name, Label: labelText(s.Labels), Points: pts})
 		}
@@ -279,7 +287,7 @@ func (u *UI) seriesChart(ctx context.Context, title string, t chartTarget) templ
 		return chart.Message(chart.DefaultSize, title, noData(qs, got))
 	}
 	// One cohort drew, the other has nothing: the chart says so.
-	return chart.Lines(chart.Options{Title: title, Time: true, XLabel: "time (UTC)", Note: noData(qs, got)}, lines)
+	return chart.Lines(chart.Options{Title: title, Time: true, XLabel: "time (UTC)", YLabel: yLabel, Note: noData(qs, got)}, lines)
 }
 
 func (u *UI) distributionChart(ctx context.Context, title string, t chartTarget) template.HTML {
