@@ -54,7 +54,7 @@ func (u *UI) reportChart(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), chartTimeout)
 	defer cancel()
-	t, status, msg := u.chartTarget(ctx, c.Param("id"), c.Param("run"), metric, c.Query("variant"))
+	t, status, msg := u.chartTarget(ctx, c.Param("id"), c.Param("run"), metric, c.Query("variant"), kind == "sequence.svg")
 	if status != http.StatusOK {
 		u.svg(c, status, false, chart.Message(chart.DefaultSize, title, msg))
 		return
@@ -83,7 +83,9 @@ func (u *UI) svg(c *gin.Context, status int, cache bool, svg template.HTML) {
 	c.Data(status, "image/svg+xml; charset=utf-8", []byte(svg))
 }
 
-func (u *UI) chartTarget(ctx context.Context, id, runID, metric, variant string) (chartTarget, int, string) {
+// chartTarget finds the metric's result in the run's final verdict (its
+// latest interval's while it runs); withIntervals reads every interval.
+func (u *UI) chartTarget(ctx context.Context, id, runID, metric, variant string, withIntervals bool) (chartTarget, int, string) {
 	x, run, err := u.loadRun(ctx, id, runID)
 	switch {
 	case analysis.IsNotFound(err) || (err == nil && run == nil):
@@ -94,14 +96,22 @@ func (u *UI) chartTarget(ctx context.Context, id, runID, metric, variant string)
 	}
 	_ = x
 	t := chartTarget{run: run}
-	t.intervals, err = u.intervals(ctx, run.ID)
+	v := run.Verdict
+	if withIntervals {
+		t.intervals, err = u.intervals(ctx, run.ID)
+		if err == nil && v == nil && len(t.intervals) > 0 {
+			v = &t.intervals[len(t.intervals)-1].Verdict
+		}
+	} else if v == nil {
+		var last analysis.IntervalResult
+		var ok bool
+		if last, ok, err = u.deps.Experiments.LatestInterval(ctx, run.ID); ok {
+			v = &last.Verdict
+		}
+	}
 	if err != nil {
 		u.logger.Error("ui: loading a chart's intervals", "run", runID, "err", err)
 		return t, http.StatusInternalServerError, "The run's intervals could not be read."
-	}
-	v := run.Verdict
-	if v == nil && len(t.intervals) > 0 {
-		v = &t.intervals[len(t.intervals)-1].Verdict
 	}
 	if v == nil {
 		return t, http.StatusOK, ""

@@ -166,3 +166,11 @@ func (f *fakeSources) Source(name string, _ *analysis.SourceSpec) (analysis.Sour
 		return out, nil
 	}), nil
 }
+
+func (f *fakeExperiments) LatestInterval(ctx context.Context, runID string) (analysis.IntervalResult, bool, error) {
+	ivs := f.intervals[runID]
+	if len(ivs) == 0 {
+		return analysis.IntervalResult{}, false, nil
+	}
+	return ivs[len(ivs)-1], true, nil
+}
