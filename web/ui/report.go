@@ -91,7 +91,7 @@ func (u *UI) report(c *gin.Context, id, runID string) {
 		return
 	case err != nil:
 		u.logger.Error("ui: loading a report", "experiment", id, "run", runID, "err", err)
-		u.r.render(c, http.StatusInternalServerError, "notfound", page{Title: "Error", Data: "an internal error"})
+		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
 	u.r.render(c, http.StatusOK, "report", page{Title: v.X.Spec.Name, Nav: "experiments", Data: v})

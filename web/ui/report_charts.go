@@ -86,7 +86,7 @@ func (u *UI) svg(c *gin.Context, status int, cache bool, svg template.HTML) {
 // chartTarget finds the metric's result in the run's final verdict (its
 // latest interval's while it runs); withIntervals reads every interval.
 func (u *UI) chartTarget(ctx context.Context, id, runID, metric, variant string, withIntervals bool) (chartTarget, int, string) {
-	x, run, err := u.loadRun(ctx, id, runID)
+	_, run, err := u.loadRun(ctx, id, runID)
 	switch {
 	case analysis.IsNotFound(err) || (err == nil && run == nil):
 		return chartTarget{}, http.StatusNotFound, fmt.Sprintf("No run %s of experiment %s.", runID, id)
@@ -94,7 +94,6 @@ func (u *UI) chartTarget(ctx context.Context, id, runID, metric, variant string,
 		u.logger.Error("ui: loading a chart's run", "experiment", id, "run", runID, "err", err)
 		return chartTarget{}, http.StatusInternalServerError, "The run could not be read."
 	}
-	_ = x
 	t := chartTarget{run: run}
 	v := run.Verdict
 	if withIntervals {

@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/judges"
@@ -129,12 +128,4 @@ func patternViews(v *analysis.Verdict) []patternView {
 		}
 	}
 	return out
-}
-
-// shortReason is the first clause of a reason, for the timeline.
-func shortReason(s string) string {
-	if i := strings.Index(s, "; "); i > 0 {
-		return s[:i]
-	}
-	return s
 }
