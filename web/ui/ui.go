@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/analysis"
 	"github.com/augurhq/augur/web"
 )
 
@@ -15,6 +16,14 @@ import (
 type Deps struct {
 	// Experiments is the experiment manager (*analysis.Manager).
 	Experiments web.Experiments
+	// Sources re-runs metrics' cohort queries for the report's charts (nil: the charts say so).
+	Sources analysis.Sources
+	// Events lists experiments' controller events for the report (nil: not shown).
+	Events EventLister
+	// Deliveries lists experiments' notifications for the report (nil: not shown).
+	Deliveries DeliveryLister
+	// Spans holds the slowest and failed spans per service and version (nil: not shown).
+	Spans SpanLister
 }
 
 // UI serves the pages.
@@ -56,6 +65,9 @@ type route struct {
 func (u *UI) routes() []route {
 	return []route{
 		{"/", u.experimentsPage},
+		{"/experiments/:id", u.reportLatest},
+		{"/experiments/:id/runs/:run", u.reportRun},
+		{"/experiments/:id/runs/:run/charts/*chart", u.reportChart},
 	}
 }
 

@@ -17,3 +17,19 @@
     });
   });
 })();
+
+// ---- report ----
+// A chart that fails to load says so instead of showing a broken image.
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var imgs = document.querySelectorAll(".report img.chart");
+  Array.prototype.forEach.call(imgs, function (img) {
+    img.addEventListener("error", function () {
+      var p = document.createElement("p");
+      p.className = "note";
+      p.textContent = "This chart could not be loaded: " + img.alt;
+      img.replaceWith(p);
+    });
+  });
+});
+// ---- end report ----
