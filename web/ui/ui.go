@@ -15,6 +15,10 @@ import (
 type Deps struct {
 	// Experiments is the experiment manager (*analysis.Manager).
 	Experiments web.Experiments
+	// Templates lists and reads experiment templates (*analysis.Manager); nil: the pages say there are none.
+	Templates Templates
+	// Kayenta lists the stored Kayenta canary configs (*state.Store); nil: the page says there are none.
+	Kayenta KayentaConfigs
 }
 
 // UI serves the pages.
@@ -22,6 +26,7 @@ type UI struct {
 	deps   Deps
 	r      *renderer
 	logger *slog.Logger
+	forms  *forms // CSRF protection of the pages' forms
 }
 
 // Register mounts the pages and their assets on r, and answers paths no
@@ -34,7 +39,7 @@ func Register(r *gin.Engine, deps Deps, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	u := &UI{deps: deps, r: rend, logger: logger}
+	u := &UI{deps: deps, r: rend, logger: logger, forms: newForms()}
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
 		return err
@@ -42,6 +47,9 @@ func Register(r *gin.Engine, deps Deps, logger *slog.Logger) error {
 	r.StaticFS("/ui/static", http.FS(static))
 	for _, rt := range u.routes() {
 		r.GET(rt.path, rt.handler)
+	}
+	for _, rt := range u.postRoutes() {
+		r.POST(rt.path, rt.handler)
 	}
 	r.NoRoute(u.notFound)
 	return nil
@@ -56,6 +64,8 @@ type route struct {
 func (u *UI) routes() []route {
 	return []route{
 		{"/", u.experimentsPage},
+		{"/templates", u.templatesPage}, {"/templates/:name", u.templatePage}, {"/kayenta", u.kayentaPage},
+		{"/new", u.editorPage}, {"/experiments/:id/edit", u.editPage},
 	}
 }
 
