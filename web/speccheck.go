@@ -69,11 +69,7 @@ func withLines(body []byte, status int, e apiError) *SpecProblem {
 	var root yaml.Node
 	_ = yaml.Unmarshal(body, &root)
 	lines := map[string]int{}
-	for _, p := range pairs(&root, "") {
-		if _, seen := lines[p.path]; !seen {
-			lines[p.path] = p.key.Line
-		}
-	}
+	nodeLines(&root, "", lines)
 	p := &SpecProblem{Status: status, Error: e.Error}
 	for _, f := range e.Fields {
 		sf := SpecField{Field: f.Field, Message: f.Message}
@@ -86,6 +82,34 @@ func withLines(body []byte, status int, e apiError) *SpecProblem {
 		p.Fields = append(p.Fields, sf)
 	}
 	return p
+}
+
+// nodeLines records the line of every path in n: a mapping entry's key,
+// a sequence item's first line.
+func nodeLines(n *yaml.Node, path string, lines map[string]int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			nodeLines(c, path, lines)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := path + "[" + strconv.Itoa(i) + "]"
+			lines[p] = c.Line
+			nodeLines(c, p, lines)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			if _, seen := lines[p]; !seen {
+				lines[p] = n.Content[i].Line
+			}
+			nodeLines(n.Content[i+1], p, lines)
+		}
+	}
 }
 
 // parentPath drops a path's last step: metrics[0].judge → metrics[0] →
