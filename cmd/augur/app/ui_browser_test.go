@@ -100,7 +100,7 @@ func (tb *tab) record(ev any) {
 		}
 		var args []string
 		for _, a := range ev.Args {
-			args = append(args, fmt.Sprintf("%s", a.Value))
+			args = append(args, a.Value.String())
 		}
 		msg = fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " "))
 	case *runtime.EventExceptionThrown:
