@@ -7,7 +7,7 @@ LDFLAGS     := -X github.com/augurhq/augur/cmd/augur/app.Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PKGS        := ./...
 
-.PHONY: all build demo demo-healthy test test-race lint fmt vet staticcheck bench bench-scheduler bench-scipy refdata deps abuse calibrate fuzz clean
+.PHONY: all build demo demo-healthy test test-race lint fmt vet staticcheck bench bench-scheduler bench-scipy refdata deps abuse calibrate fuzz clean screenshots
 
 all: build
 
@@ -33,6 +33,11 @@ test-race: deps
 
 deps:
 	@scripts/deps.sh
+
+# The web interface's pages in headless chromium, saved as PNG into
+# docs/screenshots/ (docs/ui.md shows them).
+screenshots: deps
+	AUGUR_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestBrowser' ./cmd/augur/app
 
 lint: vet fmt-check staticcheck
 

@@ -25,7 +25,10 @@ go mod download
 #   prometheus-alertmanager: Alertmanager 0.25, which alerting/alertmanager's
 #     tests start on free loopback ports with a minimal config and a
 #     temporary storage directory; the package's service plays no part.
-pkgs=(prometheus postgresql python3-aiosmtpd prometheus-alertmanager)
+#   chromium: the browser the web interface's tests drive headless through
+#     the DevTools protocol (cmd/augur/app/ui_browser_test.go, make
+#     screenshots); the tests start and stop it themselves.
+pkgs=(prometheus postgresql python3-aiosmtpd prometheus-alertmanager chromium)
 # Reference data and scipy comparisons (make refdata, make bench-scipy).
 if [ "${REFDATA:-}" = 1 ]; then
 	pkgs+=(python3-scipy python3-numpy r-base-core)

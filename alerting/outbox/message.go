@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/augurhq/augur/alerting/notify"
@@ -52,7 +53,7 @@ func buildMessage(ctx context.Context, runs Runs, ev analysis.OutboxEvent, repor
 		StartedAt:    r.StartedAt,
 	}
 	if reportBase != "" {
-		m.ReportURL = strings.TrimRight(reportBase, "/") + "/api/v1/experiments/" + ev.ExperimentID
+		m.ReportURL = strings.TrimRight(reportBase, "/") + "/experiments/" + url.PathEscape(ev.ExperimentID)
 	}
 	var v *analysis.Verdict
 	switch ev.Kind {

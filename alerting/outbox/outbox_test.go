@@ -152,7 +152,7 @@ func TestVerdictRoutedAndDelivered(t *testing.T) {
 		}
 		m := got[0]
 		if m.Verdict != "fail" || m.Severity != notify.SeverityCritical || m.Resolved || m.Receiver != name ||
-			m.ReportURL != "https://augur.example.org/api/v1/experiments/e1" || m.Labels["team"] != "payments" ||
+			m.ReportURL != "https://augur.example.org/experiments/e1" || m.Labels["team"] != "payments" ||
 			m.Labels["template"] != "canary" || m.Labels["name"] != "checkout-e1" || *m.Score != 42 {
 			t.Errorf("%s: message %+v", name, m)
 		}

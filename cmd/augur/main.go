@@ -34,6 +34,7 @@ func main() {
 	demo := a.Command("demo", "Simulate a canary rollout end to end and print the verdict.")
 	healthy := demo.Flag("healthy", "Inject no regression: the verdict must be pass.").Bool()
 	demoVerbose := demo.Flag("verbose", "Print the server's log.").Bool()
+	demoKeep := demo.Flag("keep", "Keep serving after the verdict, until interrupted, so that the report can be opened in a browser.").Bool()
 
 	analyze := a.Command("analyze", "Run one experiment against its sources, without a server (for CD pipelines). Exit code: 0 pass, 1 fail, 2 inconclusive or marginal, 3 error.")
 	var aa app.AnalyzeArgs
@@ -132,12 +133,15 @@ func main() {
 	case notifyCmd.FullCommand():
 		os.Exit(notifyCmd.Run(ctx))
 	case demo.FullCommand():
-		opts := app.DemoOptions{Healthy: *healthy}
+		opts := app.DemoOptions{Healthy: *healthy, Keep: *demoKeep}
 		if *demoVerbose {
 			opts.Logger = app.DefaultConfig().Log.NewLogger(os.Stderr)
 		}
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer cancel()
+		if !opts.Keep { // with --keep, it runs until interrupted
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, 5*time.Minute)
+			defer cancel()
+		}
 		_, err := app.Demo(ctx, os.Stdout, opts)
 		fail(err, 1)
 	case mw.FullCommand():

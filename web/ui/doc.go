@@ -4,9 +4,12 @@
 // and no Node at run time. Its templates, stylesheet and script are
 // embedded with go:embed.
 //
-// Pages read the same state the JSON API serves (web.Experiments and the
-// manager's templates) and act through the same API: the run controls and
-// the spec editor call /api/v1 from the browser, so there is one code path
-// for every change. Register mounts the pages; a path no route serves
+// Pages read the same state the JSON API serves (web.Experiments, the
+// manager's templates, the stored Kayenta configs) and act through the same
+// manager: with script, the run controls and the spec editor call /api/v1
+// from the browser; without it, their forms post to the pages, which call
+// the manager the API calls. Those forms carry a token (an HMAC under a
+// per-process secret of what the form does) and cross-site requests are
+// refused (forms.go). Register mounts the pages; a path no route serves
 // answers a 404 page (HTML clients) or the API's JSON error.
 package ui

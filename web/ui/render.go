@@ -56,7 +56,14 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"upper": strings.ToUpper,
+	"upper":      strings.ToUpper,
+	"controlsOf": controlsOf,
+	"deref": func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	},
 	"num": func(f *float64) string {
 		if f == nil {
 			return "—"
@@ -78,9 +85,21 @@ func newRenderer(logger *slog.Logger) (*renderer, error) {
 		return nil, err
 	}
 	r := &renderer{pages: map[string]*template.Template{}, logger: logger}
+	// Partials (_name.html) define blocks every page may use; a page's own
+	// empty {{block}} of that name yields to them.
+	var partials []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "_") {
+			b, err := fs.ReadFile(templateFiles, "templates/"+e.Name())
+			if err != nil {
+				return nil, err
+			}
+			partials = append(partials, string(b))
+		}
+	}
 	for _, e := range entries {
 		name := e.Name()
-		if name == "layout.html" || !strings.HasSuffix(name, ".html") {
+		if name == "layout.html" || !strings.HasSuffix(name, ".html") || strings.HasPrefix(name, "_") {
 			continue
 		}
 		body, err := fs.ReadFile(templateFiles, "templates/"+name)
@@ -90,6 +109,11 @@ func newRenderer(logger *slog.Logger) (*renderer, error) {
 		t, err := template.New("layout").Funcs(funcs).Parse(string(layout))
 		if err == nil {
 			_, err = t.Parse(string(body))
+		}
+		for _, p := range partials {
+			if err == nil {
+				_, err = t.Parse(p)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("ui: template %s: %w", name, err)

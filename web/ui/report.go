@@ -42,6 +42,8 @@ const maxReportIntervals = 2000
 
 // reportView is what templates/report.html draws.
 type reportView struct {
+	// Controls are the run controls (templates/_controls.html).
+	Controls
 	X       analysis.Experiment
 	Run     *analysis.Run
 	Runs    []runLink
@@ -49,16 +51,15 @@ type reportView struct {
 	// Final: Verdict is the run's final verdict, not its latest interval's.
 	Final bool
 	// Base is the run's report path; API links the same data as JSON.
-	Base       string
-	API        []link
-	Health     health
-	Metrics    []metricView
-	Intervals  []analysis.IntervalResult
-	Patterns   []patternView
-	Spans      []spanGroup
-	Deliveries []analysis.Delivery
-	Outbox     []analysis.OutboxDelivery
-	Events     []analysis.Event
+	Base      string
+	API       []link
+	Health    health
+	Metrics   []metricView
+	Intervals []analysis.IntervalResult
+	Patterns  []patternView
+	Spans     []spanGroup
+	Outbox    []analysis.OutboxDelivery
+	Events    []analysis.Event
 	// Notes say which parts could not be read.
 	Notes []string
 	// Score, Start and End are the header's texts.
@@ -131,7 +132,7 @@ func (u *UI) loadReport(ctx context.Context, id, runID string) (*reportView, err
 	if err != nil {
 		return nil, err
 	}
-	v := &reportView{X: x, Run: run, Base: "/experiments/" + url.PathEscape(x.ID)}
+	v := &reportView{Controls: u.controlsFor(x), X: x, Run: run, Base: "/experiments/" + url.PathEscape(x.ID)}
 	exp := web.Prefix + "/experiments/" + url.PathEscape(x.ID)
 	v.API = []link{{"experiment", exp}, {"verdict", exp + "/verdict"}, {"runs", exp + "/runs"}}
 	if runs, err := u.deps.Experiments.Runs(ctx, x.ID); err == nil {
@@ -168,7 +169,6 @@ func (u *UI) loadReport(ctx context.Context, id, runID string) (*reportView, err
 	case len(v.Intervals) > 0:
 		v.Verdict = &v.Intervals[len(v.Intervals)-1].Verdict
 	}
-	v.Deliveries = run.Deliveries
 	if v.Verdict != nil {
 		v.Score = analysis.ScoreText(v.Verdict.Score)
 	}

@@ -122,8 +122,7 @@ func fixture(n int) *fakeExperiments {
 	}
 	ended := fixEnd
 	run := analysis.Run{ID: "run1", ExperimentID: "exp1", Spec: spec, Status: analysis.RunCompleted, StartedAt: fixStart,
-		Verdict: &final, EndedAt: &ended,
-		Deliveries: []analysis.Delivery{{Sink: "webhook", Target: "http://127.0.0.1:1/" + evil, Error: evil, Attempts: 3}}}
+		Verdict: &final, EndedAt: &ended}
 	other := analysis.Run{ID: "run0", ExperimentID: "exp1", Spec: spec, Status: analysis.RunAborted, StartedAt: fixStart.Add(-time.Hour)}
 	x := analysis.Experiment{ExperimentRecord: analysis.ExperimentRecord{ID: "exp1", Spec: spec, Template: "tmpl " + evil, Key: "k"},
 		Status: string(analysis.RunCompleted), Run: "run1", Verdict: &final}
@@ -173,4 +172,13 @@ func (f *fakeExperiments) LatestInterval(ctx context.Context, runID string) (ana
 		return analysis.IntervalResult{}, false, nil
 	}
 	return ivs[len(ivs)-1], true, nil
+}
+
+// fakeDeliveries lists one dead-lettered notification whose receiver
+// answered with a hostile body.
+type fakeDeliveries struct{}
+
+func (fakeDeliveries) ListDeliveries(_ context.Context, exp string) ([]analysis.OutboxDelivery, error) {
+	return []analysis.OutboxDelivery{{ID: "msg_1", Receiver: "hook", ExperimentID: exp, RunID: "run1", Event: "verdict",
+		Status: analysis.DeliveryDead, Attempts: 3, LastError: "hook: 400 Bad Request: " + evil, UpdatedAt: fixEnd}}, nil
 }

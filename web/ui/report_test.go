@@ -13,7 +13,7 @@ import (
 func reportRouter(t testing.TB, n int) (http.Handler, *fakeExperiments, *fakeSources) {
 	exps, src := fixture(n), &fakeSources{}
 	if tt, ok := t.(*testing.T); ok {
-		return newTestRouter(tt, Deps{Experiments: exps, Sources: src}), exps, src
+		return newTestRouter(tt, Deps{Experiments: exps, Sources: src, Deliveries: fakeDeliveries{}}), exps, src
 	}
 	b := t.(*testing.B)
 	r := newBenchRouter(b, Deps{Experiments: exps, Sources: src})
@@ -39,6 +39,7 @@ func TestReportPage(t *testing.T) {
 				html.EscapeString("payment failed " + evil), "trace abc123",
 				// the forest plot, the delivery, the other run
 				`<svg class="forest"`, html.EscapeString(evil), `/experiments/exp1/runs/run0`,
+				"<td>hook</td><td>verdict</td><td>dead</td><td>3</td>", html.EscapeString("hook: 400 Bad Request: " + evil),
 			}
 			for _, m := range exps.runs[0].Verdict.Metrics {
 				want = append(want, `data-reason>`+html.EscapeString(m.Reason))
@@ -227,5 +228,20 @@ func TestReportChartsWithoutSources(t *testing.T) {
 	d := readChart(t, r, chartURL(fixture(1).runs[0].Spec.Metrics[0].Name, "series.svg"))
 	if len(d.Messages) == 0 || !strings.Contains(d.Messages[0], "No source") {
 		t.Errorf("messages %q", d.Messages)
+	}
+}
+
+// TestReportHasRunControls: the report shows the controls its run's
+// status allows, with the form's token.
+func TestReportHasRunControls(t *testing.T) {
+	r, _, _ := reportRouter(t, 1)
+	body := get(r, "/experiments/exp1", "text/html").Body.String()
+	for _, s := range []string{`action="/experiments/exp1/control"`, `name="csrf" value="`, `value="start"`} {
+		if !strings.Contains(body, s) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+	if strings.Contains(body, `value="abort"`) {
+		t.Error("a completed run offers abort")
 	}
 }

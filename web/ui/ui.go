@@ -24,6 +24,10 @@ type Deps struct {
 	Deliveries DeliveryLister
 	// Spans holds the slowest and failed spans per service and version (nil: not shown).
 	Spans SpanLister
+	// Templates lists and reads experiment templates (*analysis.Manager); nil: the pages say there are none.
+	Templates Templates
+	// Kayenta lists the stored Kayenta canary configs (*state.Store); nil: the page says there are none.
+	Kayenta KayentaConfigs
 }
 
 // UI serves the pages.
@@ -31,6 +35,7 @@ type UI struct {
 	deps   Deps
 	r      *renderer
 	logger *slog.Logger
+	forms  *forms // CSRF protection of the pages' forms
 }
 
 // Register mounts the pages and their assets on r, and answers paths no
@@ -43,7 +48,7 @@ func Register(r *gin.Engine, deps Deps, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	u := &UI{deps: deps, r: rend, logger: logger}
+	u := &UI{deps: deps, r: rend, logger: logger, forms: newForms()}
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
 		return err
@@ -51,6 +56,9 @@ func Register(r *gin.Engine, deps Deps, logger *slog.Logger) error {
 	r.StaticFS("/ui/static", http.FS(static))
 	for _, rt := range u.routes() {
 		r.GET(rt.path, rt.handler)
+	}
+	for _, rt := range u.postRoutes() {
+		r.POST(rt.path, rt.handler)
 	}
 	r.NoRoute(u.notFound)
 	return nil
@@ -68,6 +76,8 @@ func (u *UI) routes() []route {
 		{"/experiments/:id", u.reportLatest},
 		{"/experiments/:id/runs/:run", u.reportRun},
 		{"/experiments/:id/runs/:run/charts/*chart", u.reportChart},
+		{"/templates", u.templatesPage}, {"/templates/:name", u.templatePage}, {"/kayenta", u.kayentaPage},
+		{"/new", u.editorPage}, {"/experiments/:id/edit", u.editPage},
 	}
 }
 

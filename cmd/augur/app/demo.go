@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/augurhq/augur/alerting/notify"
@@ -31,6 +33,9 @@ type DemoOptions struct {
 	Seed int64
 	// Logger receives the server's log (discarded when nil).
 	Logger *slog.Logger
+	// Keep keeps the server up after the verdict, until ctx ends, so that
+	// its report can be opened in a browser.
+	Keep bool
 }
 
 // DemoResult is what the demo observed.
@@ -120,6 +125,7 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 	if err != nil {
 		return DemoResult{}, err
 	}
+	fmt.Fprintf(out, "report: %s\n\n", ReportURL(srv.URL(), exp.ID))
 	v, err := waitVerdict(ctx, srv.URL(), exp.ID)
 	if err != nil {
 		return DemoResult{}, err
@@ -139,7 +145,17 @@ func Demo(ctx context.Context, out io.Writer, opts DemoOptions) (DemoResult, err
 	}
 	res.Duration = time.Since(began)
 	fmt.Fprintf(out, "demo finished in %s\n", res.Duration.Round(time.Millisecond))
+	if opts.Keep {
+		fmt.Fprintf(out, "\nserving %s until interrupted (Ctrl-C): open the report at %s\n", srv.URL(), ReportURL(srv.URL(), exp.ID))
+		<-ctx.Done()
+		fmt.Fprintln(out, "interrupted: stopping the server")
+	}
 	return res, nil
+}
+
+// ReportURL is the web report of an experiment on the server at base.
+func ReportURL(base, id string) string {
+	return strings.TrimSuffix(base, "/") + "/experiments/" + url.PathEscape(id)
 }
 
 // DemoSpec is the experiment the demo runs: latency quantiles and error

@@ -158,7 +158,7 @@ func sampleMessage(verdict string, ev notify.Event, externalURL string, now time
 		StartedAt:    now.Add(-10 * time.Minute).UTC(),
 	}
 	if externalURL != "" {
-		m.ReportURL = strings.TrimRight(externalURL, "/") + "/api/v1/experiments/" + NotifyTestExperiment
+		m.ReportURL = strings.TrimRight(externalURL, "/") + "/experiments/" + NotifyTestExperiment
 	}
 	if ev == notify.EventRunStarted {
 		m.Severity = notify.SeverityInfo

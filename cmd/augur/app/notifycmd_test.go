@@ -144,7 +144,7 @@ func TestNotifyTestWebhook(t *testing.T) {
 			}
 			if m.Name != "augur-notify-test" || m.Labels["test"] != "true" || len(m.Labels) != 1 || m.ExperimentID != NotifyTestExperiment ||
 				m.Receiver != "ops-webhook" || string(m.Event) != tt.event || m.Resolved != tt.resolved || len(m.Failing) != tt.failing ||
-				m.Severity != tt.severity || m.ReportURL != "https://augur.example.com/api/v1/experiments/augur-notify-test" ||
+				m.Severity != tt.severity || m.ReportURL != "https://augur.example.com/experiments/augur-notify-test" ||
 				!strings.Contains(m.Reason, "test message") {
 				t.Errorf("message %+v", m)
 			}

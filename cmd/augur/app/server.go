@@ -121,7 +121,8 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	kayentaapi.Register(r, mgr, eng.state, logger.With("component", "kayenta"))
 	gates.Register(r, mgr, gates.Options{ExternalURL: cfg.HTTP.ExternalURL}, logger.With("component", "gates"))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
-	if err := ui.Register(r, ui.Deps{Experiments: mgr, Sources: eng.sources, Events: mgr, Deliveries: eng.state, Spans: spans}, logger.With("component", "ui")); err != nil {
+	if err := ui.Register(r, ui.Deps{Experiments: mgr, Sources: eng.sources, Events: mgr, Deliveries: eng.state, Spans: spans,
+		Templates: mgr, Kayenta: eng.state}, logger.With("component", "ui")); err != nil {
 		_ = eng.close()
 		_ = st.Close()
 		return nil, err
