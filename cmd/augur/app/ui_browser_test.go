@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -141,6 +142,16 @@ func (tb *tab) eval(js string) string {
 	return s
 }
 
+// evalAsync evaluates js, which yields a promise of a string.
+func (tb *tab) evalAsync(js string) string {
+	tb.t.Helper()
+	s, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatalf("%s: %v", js, err)
+	}
+	return s
+}
+
 // open loads a page and waits for sel to show.
 func (tb *tab) open(path, sel string) {
 	tb.t.Helper()
@@ -267,6 +278,61 @@ func TestBrowserPages(t *testing.T) {
 
 		tb.open("/?label=team%3Dpayments&verdict="+string(v.Verdict), row)
 		tb.open("/?label=team%3Dnobody", "p.empty")
+	})
+
+	t.Run("the report shows the verdict, every reason, both cohorts in every chart and the log patterns", func(t *testing.T) {
+		tb.t = t
+		tb.open("/experiments/"+exp.ID, "section#charts")
+		main := tb.text("main")
+		if !strings.Contains(strings.ToLower(main), string(v.Verdict)) {
+			t.Errorf("the report does not show the verdict %s", v.Verdict)
+		}
+		for _, m := range v.Metrics {
+			if !strings.Contains(main, m.Reason) {
+				t.Errorf("the report lacks %s's reason %q", m.Name, m.Reason)
+			}
+		}
+		// Each series chart, fetched and parsed as the browser draws it:
+		// the number of points of each cohort's paths.
+		got := tb.evalAsync(`(async () => {
+			const out = {};
+			for (const fig of document.querySelectorAll("figure.metric-charts")) {
+				const img = fig.querySelector('img.chart[src*="/series.svg"]');
+				const svg = new DOMParser().parseFromString(await (await fetch(img.src)).text(), "image/svg+xml");
+				const n = {};
+				for (const p of svg.querySelectorAll("path[data-series]")) {
+					const g = p.getAttribute("data-series");
+					n[g] = (n[g] || 0) + (p.getAttribute("d").match(/[ML]/g) || []).length;
+				}
+				out[fig.getAttribute("data-metric")] = n;
+			}
+			return JSON.stringify(out);
+		})()`)
+		var points map[string]map[string]int
+		if err := json.Unmarshal([]byte(got), &points); err != nil {
+			t.Fatalf("%v: %s", err, got)
+		}
+		if len(points) != len(v.Metrics) {
+			t.Errorf("%d metrics charted, want %d: %s", len(points), len(v.Metrics), got)
+		}
+		for m, n := range points {
+			if n["baseline"] < 2 || n["canary"] < 2 {
+				t.Errorf("%s: series chart draws %v points, want both cohorts", m, n)
+			}
+		}
+		// Every image loads (none replaced by the failure note); they are
+		// lazy, so have them all load now.
+		tb.eval(`document.querySelectorAll("img.chart").forEach(i => { i.loading = "eager"; }); ""`)
+		if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](`Array.from(document.querySelectorAll("img.chart")).every(i => i.complete)`)); err != nil {
+			t.Fatal(err)
+		}
+		if broken := tb.eval(`String(document.querySelectorAll("section#charts p.note").length)`); broken != "0" {
+			t.Errorf("%s charts failed to load", broken)
+		}
+		if rows := tb.eval(`String(document.querySelectorAll("section#logs table.patterns tr").length)`); atoiOr0(rows) < 2 {
+			t.Errorf("the log-pattern table has %s rows, want the new error's pattern", rows)
+		}
+		tb.shot("report")
 	})
 
 	t.Run("templates and Kayenta configs", func(t *testing.T) {
