@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -204,5 +205,39 @@ func TestLimiterBodyBudget(t *testing.T) {
 	})
 	if got := l.bodies.Load(); got != 0 {
 		t.Errorf("bytes held after every request: %d, want 0", got)
+	}
+}
+
+// TestLimiterUpdate: new limits apply to new requests at once; a slot
+// taken before is released to the limits it came from.
+func TestLimiterUpdate(t *testing.T) {
+	l := NewLimiter(LimitsConfig{MaxConcurrentRequests: 1}, prometheus.NewRegistry())
+	release, err := l.TryAcquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.TryAcquire(); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("second request at a limit of 1: %v", err)
+	}
+	l.Update(LimitsConfig{MaxConcurrentRequests: 2, RetryAfter: 7 * time.Second})
+	r2, err := l.TryAcquire()
+	if err != nil {
+		t.Fatalf("after raising the limit to 2: %v", err)
+	}
+	r3, err := l.TryAcquire()
+	if err != nil {
+		t.Fatalf("the new limits count only their own slots: %v", err)
+	}
+	if _, err := l.TryAcquire(); !errors.Is(err, ErrOverloaded) || !strings.Contains(err.Error(), "2 ingest requests") {
+		t.Fatalf("third request at the new limit of 2: %v", err)
+	}
+	if l.RetryAfter() != 7*time.Second {
+		t.Errorf("retry after %s, want 7s", l.RetryAfter())
+	}
+	release() // back to the old semaphore, not the new one
+	r2()
+	r3()
+	if _, err := l.TryAcquire(); err != nil {
+		t.Errorf("after every release: %v", err)
 	}
 }

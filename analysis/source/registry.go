@@ -58,6 +58,25 @@ func NewRegistry(embedded analysis.Source, named map[string]analysis.SourceSpec,
 	if err := r.limits.Validate("sources"); err != nil {
 		return nil, err
 	}
+	out, err := checkNamed(named)
+	if err != nil {
+		return nil, err
+	}
+	r.named = out
+	go r.janitor(r.stop)
+	return r, nil
+}
+
+// ValidateNamed reports the first invalid source of the server's named
+// sources (a reload checks them before it changes anything).
+func ValidateNamed(named map[string]analysis.SourceSpec) error {
+	_, err := checkNamed(named)
+	return err
+}
+
+// checkNamed validates the server's named sources, with their defaults
+// set.
+func checkNamed(named map[string]analysis.SourceSpec) (map[string]analysis.SourceSpec, error) {
 	out := make(map[string]analysis.SourceSpec, len(named))
 	names := make([]string, 0, len(named))
 	for n := range named {
@@ -75,9 +94,22 @@ func NewRegistry(embedded analysis.Source, named map[string]analysis.SourceSpec,
 		}
 		out[n] = s
 	}
-	r.named = out
-	go r.janitor(r.stop)
-	return r, nil
+	return out, nil
+}
+
+// Reload replaces the server's named sources and whether specs may define
+// their own, after validating them (an error changes nothing). Sources
+// already opened stay open for the queries in flight and close when idle:
+// one whose definition changed is opened anew on its next use.
+func (r *Registry) Reload(named map[string]analysis.SourceSpec, allowSpecSources bool) error {
+	out, err := checkNamed(named)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.named, r.allowSpec = out, allowSpecSources
+	r.mu.Unlock()
+	return nil
 }
 
 // Source returns the named source (see analysis.Sources).
@@ -88,7 +120,7 @@ func (r *Registry) Source(name string, def *analysis.SourceSpec) (analysis.Sourc
 	case def != nil && def.Type == analysis.SourceEmbedded:
 		spec = *def
 	case def != nil:
-		if !r.allowSpec {
+		if _, allow := r.config(); !allow {
 			return nil, analysis.Permanent(fmt.Errorf("source %q is defined in the experiment, and this server only allows the sources it configures (analysis.allow_spec_sources)", name))
 		}
 		spec = *def
@@ -96,9 +128,10 @@ func (r *Registry) Source(name string, def *analysis.SourceSpec) (analysis.Sourc
 	case name == analysis.DefaultSource:
 		spec = analysis.SourceSpec{Type: analysis.SourceEmbedded}
 	default:
-		s, ok := r.named[name]
+		named, _ := r.config()
+		s, ok := named[name]
 		if !ok {
-			return nil, analysis.Permanent(fmt.Errorf("no source named %q: the server defines %s", name, r.names()))
+			return nil, analysis.Permanent(fmt.Errorf("no source named %q: the server defines %s", name, names(named)))
 		}
 		spec = s
 	}
@@ -128,10 +161,11 @@ func (r *Registry) Source(name string, def *analysis.SourceSpec) (analysis.Sourc
 // source this registry cannot provide: an unknown name, or a source the
 // spec defines while spec sources are not allowed.
 func (r *Registry) Check(spec analysis.Spec) error {
+	named, allowSpec := r.config()
 	var errs []error
 	check := func(field, name string) {
 		if def, ok := spec.Sources[name]; ok {
-			if def.Type != analysis.SourceEmbedded && !r.allowSpec {
+			if def.Type != analysis.SourceEmbedded && !allowSpec {
 				errs = append(errs, fmt.Errorf("%s: source %q is defined in the experiment, and this server only allows the sources it configures (analysis.allow_spec_sources)", field, name))
 			}
 			return
@@ -142,8 +176,8 @@ func (r *Registry) Check(spec analysis.Spec) error {
 			}
 			return
 		}
-		if _, ok := r.named[name]; !ok {
-			errs = append(errs, fmt.Errorf("%s: no source named %q: the server defines %s", field, name, r.names()))
+		if _, ok := named[name]; !ok {
+			errs = append(errs, fmt.Errorf("%s: no source named %q: the server defines %s", field, name, names(named)))
 		}
 	}
 	for i, m := range spec.Metrics {
@@ -180,12 +214,20 @@ func open(spec analysis.SourceSpec, logger *slog.Logger) (analysis.Source, io.Cl
 	}
 }
 
-func (r *Registry) names() string {
-	if len(r.named) == 0 {
+// config returns the named sources and whether specs may define their
+// own, as of now (Reload replaces the map, never changes it).
+func (r *Registry) config() (map[string]analysis.SourceSpec, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.named, r.allowSpec
+}
+
+func names(named map[string]analysis.SourceSpec) string {
+	if len(named) == 0 {
 		return "none besides embedded"
 	}
-	ns := make([]string, 0, len(r.named))
-	for n := range r.named {
+	ns := make([]string, 0, len(named))
+	for n := range named {
 		ns = append(ns, n)
 	}
 	sort.Strings(ns)

@@ -104,3 +104,33 @@ func TestRegistryCheck(t *testing.T) {
 		t.Errorf("known sources refused: %v", err)
 	}
 }
+
+// TestRegistryReload: a reload replaces the named sources and the spec
+// sources switch; an invalid one changes nothing.
+func TestRegistryReload(t *testing.T) {
+	emb := analysis.SourceFunc(func(context.Context, analysis.Query) ([]analysis.Series, error) { return nil, nil })
+	reg, err := NewRegistry(emb, map[string]analysis.SourceSpec{"thanos": {Type: analysis.SourcePrometheus, URL: "http://127.0.0.1:9"}}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	spec := analysis.Spec{
+		Sources: map[string]analysis.SourceSpec{"mine": {Type: analysis.SourceLoki, URL: "http://127.0.0.1:3100"}},
+		Metrics: []analysis.MetricSpec{{Source: "mimir"}, {Source: "mine"}},
+	}
+	if err := reg.Reload(map[string]analysis.SourceSpec{"bad": {Type: analysis.SourcePrometheus, URL: "::not a url"}}, true); err == nil {
+		t.Fatal("an invalid source was accepted")
+	}
+	if _, err := reg.Source("thanos", nil); err != nil {
+		t.Fatalf("the refused reload changed the sources: %v", err)
+	}
+	if err := reg.Reload(map[string]analysis.SourceSpec{"mimir": {Type: analysis.SourcePrometheus, URL: "http://127.0.0.1:9/prometheus"}}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Check(spec); err != nil {
+		t.Errorf("after the reload: %v", err)
+	}
+	if _, err := reg.Source("thanos", nil); err == nil || !strings.Contains(err.Error(), "the server defines mimir and embedded") {
+		t.Errorf("the removed source: %v", err)
+	}
+}

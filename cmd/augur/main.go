@@ -109,25 +109,39 @@ func main() {
 
 	switch cmd {
 	case serve.FullCommand():
-		cfg := app.DefaultConfig()
-		if *configFile != "" {
-			if cfg, err = app.LoadConfig(*configFile); err != nil {
-				fail(err, 2)
+		// load reads the file and applies the flags over it, at start and
+		// on every reload (SIGHUP, POST /-/reload).
+		load := func() (app.Config, error) {
+			cfg := app.DefaultConfig()
+			if *configFile != "" {
+				var err error
+				if cfg, err = app.LoadConfig(*configFile); err != nil {
+					return cfg, err
+				}
 			}
+			if listenSet {
+				cfg.Listen = *listen
+			}
+			if dataSet {
+				cfg.Store.Dir = *dataDir
+			}
+			if grpcSet {
+				cfg.OTLPGRPC.Listen = *grpcListen
+			}
+			if jaegerSet {
+				cfg.Jaeger.Listen = *jaegerListen
+			}
+			return cfg, nil
 		}
-		if listenSet {
-			cfg.Listen = *listen
+		cfg, err := load()
+		if err != nil {
+			fail(err, 2)
 		}
-		if dataSet {
-			cfg.Store.Dir = *dataDir
+		var reload app.Loader
+		if *configFile != "" {
+			reload = load
 		}
-		if grpcSet {
-			cfg.OTLPGRPC.Listen = *grpcListen
-		}
-		if jaegerSet {
-			cfg.Jaeger.Listen = *jaegerListen
-		}
-		fail(app.Serve(ctx, cfg, os.Stderr), 1)
+		fail(app.ServeReloading(ctx, cfg, reload, os.Stderr), 1)
 	case gate.FullCommand():
 		os.Exit(gate.Run(ctx))
 	case notifyCmd.FullCommand():

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -41,6 +43,7 @@ type Server struct {
 	manager  *analysis.Manager
 	engine   *engine
 	notes    *notifier
+	life     *lifecycle
 	listener net.Listener
 	http     *http.Server
 	served   chan error
@@ -121,6 +124,8 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	kayentaapi.Register(r, mgr, eng.state, logger.With("component", "kayenta"))
 	gates.Register(r, mgr, gates.Options{ExternalURL: cfg.HTTP.ExternalURL}, logger.With("component", "gates"))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	life := newLifecycle(reg)
+	life.register(r)
 	if err := ui.Register(r, ui.Deps{Experiments: mgr, Sources: eng.sources, Events: mgr, Deliveries: eng.state, Spans: spans,
 		Templates: mgr, Kayenta: eng.state}, logger.With("component", "ui")); err != nil {
 		_ = eng.close()
@@ -173,13 +178,15 @@ func NewServer(cfg Config, logger *slog.Logger) (*Server, error) {
 	if cfg.SelfScrape.Enabled {
 		scraper = selfscrape.New(reg, st, selfscrape.Target{Job: "augur", Instance: ln.Addr().String()}, cfg.SelfScrape, logger.With("component", "self_scrape"))
 	}
-	return &Server{
-		cfg: cfg, logger: logger, store: st, manager: mgr, engine: eng, notes: notes, listener: ln, scraper: scraper,
+	srv := &Server{
+		cfg: cfg, life: life, logger: logger, store: st, manager: mgr, engine: eng, notes: notes, listener: ln, scraper: scraper,
 		http:   newHTTPServer(r, cfg.HTTP),
 		served: make(chan error, 1),
 		grpcs:  grpcs,
 		ingest: ingest,
-	}, nil
+	}
+	life.srv.Store(srv)
+	return srv, nil
 }
 
 // ingestGRPC are the options of the gRPC ingest servers: every call takes
@@ -195,6 +202,7 @@ func (s *Server) Start() {
 	s.logger.Info("augur listening", "url", s.URL(), "data", s.cfg.Store.Dir)
 	s.manager.Start()
 	s.notes.start(s.URL())
+	s.life.ready.Store(true)
 	if s.scraper != nil {
 		s.scraper.Start()
 	}
@@ -238,6 +246,7 @@ func (s *Server) Store() *store.Store { return s.store }
 // Shutdown stops accepting requests, lets in-flight ones and running
 // experiments finish (until ctx ends), then closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.life.ready.Store(false)
 	err := s.http.Shutdown(ctx)
 	for _, g := range s.grpcs {
 		g.srv.GracefulStop()
@@ -268,6 +277,12 @@ func requestLog(logger *slog.Logger) gin.HandlerFunc {
 
 // Serve runs a server until ctx ends, then shuts it down gracefully.
 func Serve(ctx context.Context, cfg Config, logOut io.Writer) error {
+	return ServeReloading(ctx, cfg, nil, logOut)
+}
+
+// ServeReloading is Serve that reloads its configuration with load on
+// SIGHUP (and POST /-/reload); a nil load refuses reloads.
+func ServeReloading(ctx context.Context, cfg Config, load Loader, logOut io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration: %w", err)
 	}
@@ -279,11 +294,22 @@ func Serve(ctx context.Context, cfg Config, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	srv.SetLoader(load)
 	srv.Start()
-	select {
-	case <-ctx.Done():
-	case err := <-srv.served:
-		return errors.Join(err, srv.Shutdown(context.Background()))
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case <-hup:
+			logger.Info("SIGHUP: reloading the configuration")
+			_ = srv.Reload() // logged; the running configuration stays on error
+		case err := <-srv.served:
+			return errors.Join(err, srv.Shutdown(context.Background()))
+		}
 	}
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
