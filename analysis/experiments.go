@@ -30,12 +30,19 @@ type Experiment struct {
 }
 
 func (m *Manager) view(ctx context.Context, e ExperimentRecord) (Experiment, error) {
-	x := Experiment{ExperimentRecord: e, Status: StatusCreated}
 	runs, err := m.store.ListRuns(ctx, e.ID)
 	if err != nil || len(runs) == 0 {
-		return x, err
+		return Experiment{ExperimentRecord: e, Status: StatusCreated}, err
 	}
-	r := runs[0]
+	return viewOf(e, &runs[0]), nil
+}
+
+// viewOf is e as its latest run r (nil: none) leaves it.
+func viewOf(e ExperimentRecord, r *Run) Experiment {
+	x := Experiment{ExperimentRecord: e, Status: StatusCreated}
+	if r == nil {
+		return x
+	}
 	sch := r.Spec.Schedule(r.StartedAt)
 	first, _, _ := sch.Window(0)
 	last, _, _ := sch.Window(sch.Count - 1)
@@ -46,7 +53,7 @@ func (m *Manager) view(ctx context.Context, e ExperimentRecord) (Experiment, err
 		x.NextDue = &due
 	}
 	x.Verdict = r.Verdict
-	return x, nil
+	return x
 }
 
 // Create validates and stores an experiment, and starts its first run
@@ -119,8 +126,33 @@ func (m *Manager) List(ctx context.Context) ([]Experiment, error) {
 	return m.views(ctx, es)
 }
 
+// latestRuns is a store that lists every experiment's latest run in one
+// query (analysis/state does).
+type latestRuns interface {
+	LatestRuns(ctx context.Context, endedSince time.Time) ([]Run, error)
+}
+
+// batchViews is the number of experiments past which views reads every
+// latest run in one query instead of each experiment's runs.
+const batchViews = 16
+
 // views is view of every record, in order.
 func (m *Manager) views(ctx context.Context, es []ExperimentRecord) ([]Experiment, error) {
+	if lr, ok := m.store.(latestRuns); ok && len(es) > batchViews {
+		runs, err := lr.LatestRuns(ctx, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		latest := make(map[string]*Run, len(runs))
+		for i := range runs {
+			latest[runs[i].ExperimentID] = &runs[i]
+		}
+		out := make([]Experiment, len(es))
+		for i, e := range es {
+			out[i] = viewOf(e, latest[e.ID])
+		}
+		return out, nil
+	}
 	out := make([]Experiment, 0, len(es))
 	for _, e := range es {
 		x, err := m.view(ctx, e)

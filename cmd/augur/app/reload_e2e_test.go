@@ -175,3 +175,43 @@ func TestHealthAndReady(t *testing.T) {
 	}
 	stop()
 }
+
+// TestListMatchesEachExperiment: the list (which reads every latest run
+// in one query past a few experiments) shows each experiment as its own
+// GET does: never started, running, aborted, completed, restarted.
+func TestListMatchesEachExperiment(t *testing.T) {
+	srv, _ := runServer(t, deliveryConfig(t))
+	base := srv.URL()
+	var ids []string
+	for i := range 24 {
+		spec := fmt.Sprintf("apiVersion: augur/v1\nname: list-%02d\ncohorts: {baseline: 'v=\"1\"', canary: 'v=\"2\"'}\ntiming: {interval: 1m, lifetime: 2m}\n"+
+			"metrics:\n  - {name: m, query: 'x{${cohort}}', judge: {type: mannwhitney}}\n", i)
+		q := ""
+		if i%4 == 0 {
+			q = "?start=false"
+		}
+		var x analysis.Experiment
+		getJSON(t, http.MethodPost, base+"/api/v1/experiments"+q, spec, http.StatusCreated, &x)
+		ids = append(ids, x.ID)
+		switch i % 4 {
+		case 1:
+			getJSON(t, http.MethodPost, base+"/api/v1/experiments/"+x.ID+"/abort", "", http.StatusOK, nil)
+		case 2:
+			getJSON(t, http.MethodPost, base+"/api/v1/experiments/"+x.ID+"/abort", "", http.StatusOK, nil)
+			getJSON(t, http.MethodPost, base+"/api/v1/experiments/"+x.ID+"/start", "", http.StatusOK, nil)
+		}
+	}
+	var list struct{ Experiments []analysis.Experiment }
+	getJSON(t, http.MethodGet, base+"/api/v1/experiments", "", http.StatusOK, &list)
+	if len(list.Experiments) != len(ids) {
+		t.Fatalf("%d listed, want %d", len(list.Experiments), len(ids))
+	}
+	for _, l := range list.Experiments {
+		var one analysis.Experiment
+		getJSON(t, http.MethodGet, base+"/api/v1/experiments/"+l.ID, "", http.StatusOK, &one)
+		if l.Status != one.Status || l.Run != one.Run || l.Judged != one.Judged || l.Intervals != one.Intervals {
+			t.Errorf("%s: listed %s run %s judged %d/%d, alone %s run %s judged %d/%d", l.Spec.Name,
+				l.Status, l.Run, l.Judged, l.Intervals, one.Status, one.Run, one.Judged, one.Intervals)
+		}
+	}
+}
