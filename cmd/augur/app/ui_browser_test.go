@@ -333,6 +333,11 @@ func TestBrowserPages(t *testing.T) {
 			t.Errorf("the log-pattern table has %s rows, want the new error's pattern", rows)
 		}
 		tb.shot("report")
+		tb.do(chromedp.EmulateViewport(390, 844))
+		if w := tb.eval(`String(document.documentElement.scrollWidth)`); atoiOr0(w) > 390 {
+			t.Errorf("the report is %s px wide on a 390 px phone", w)
+		}
+		tb.do(chromedp.EmulateViewport(1280, 900))
 	})
 
 	t.Run("templates and Kayenta configs", func(t *testing.T) {
